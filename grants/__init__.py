@@ -1,0 +1,3 @@
+"""Grant management for German cities' small-grants programs."""
+
+__version__ = "0.1.0"

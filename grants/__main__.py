@@ -1,0 +1,3 @@
+from grants.cli import main
+
+main()

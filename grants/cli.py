@@ -1,0 +1,245 @@
+"""The `grants` command (CONTRACT.md "Command line")."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+
+import click
+
+from grants.config import load_config
+from grants.db import Database
+from grants.domain.money import fmt_plain
+from grants.services.errors import Invalid, NotFound, ServiceError
+
+EXIT_BAD_INPUT = 2
+
+
+def _db():
+    config = load_config()
+    config.ensure_dirs()
+    return config, Database(config.database_url)
+
+
+def _require_schema(config) -> None:
+    from grants.migrate import current_heads, script_heads
+
+    if current_heads(config.database_url) != script_heads():
+        click.echo("The database is not at the newest migration: run `grants init` first.", err=True)
+        sys.exit(1)
+
+
+def _json_default(o):
+    if isinstance(o, Decimal):
+        return fmt_plain(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    raise TypeError(type(o))
+
+
+def _emit_json(doc) -> None:
+    click.echo(json.dumps(doc, default=_json_default, ensure_ascii=False, indent=2))
+
+
+def _fail(e: ServiceError) -> None:
+    click.echo(f"error: {e}", err=True)
+    sys.exit(EXIT_BAD_INPUT if isinstance(e, (Invalid, NotFound)) or e.status in (400, 404, 409, 422) else 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Grant management for "Dein Quartier und du" (Stadt Osnabrück)."""
+
+
+@main.command()
+def init():
+    """Create or upgrade the database to the newest migration; safe to run again."""
+    from grants.migrate import upgrade
+
+    config = load_config()
+    config.ensure_dirs()
+    upgrade(config.database_url)
+    click.echo(f"database ready: {config.database_url.split('@')[-1]}")
+
+
+@main.command()
+def demo():
+    """Load demo data (organisations, users of every role, fund, cases in every state); safe to run again."""
+    from grants.services import demo as demo_service
+
+    config, db = _db()
+    _require_schema(config)
+    created = demo_service.load(db, config)
+    if created:
+        click.echo("Demo users (passwords are shown only this once):")
+        for email, role, password in created:
+            click.echo(f"  {role:<10} {email:<42} {password}")
+    else:
+        click.echo("Demo data is already there; nothing changed.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="web worker threads")
+def serve(host, port, threads):
+    """Run the web application and the workflow engine until Ctrl-C."""
+    from grants.serve import run
+
+    config, db = _db()
+    _require_schema(config)
+    run(config, db, host=host, port=port, threads=threads)
+
+
+@main.group()
+def user():
+    """Manage user accounts."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", required=True, help="applicant, staff, committee, chair, finance or admin")
+@click.option("--org", "org_name", default=None, help="organisation name (applicants)")
+@click.option("--name", default="", help="display name")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def user_add(email, role, org_name, name, password_stdin):
+    """Add a user with a role (and an organisation for applicants)."""
+    from grants.services import accounts
+    from grants.services.actor import Actor
+
+    if not password_stdin:
+        raise click.UsageError("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    config, db = _db()
+    _require_schema(config)
+    try:
+        with db.session() as s:
+            u = accounts.create_user(s, Actor.system("cli"), email, role, password, name=name, org_name=org_name)
+            click.echo(f"user {u.email} ({u.role}) added")
+    except ServiceError as e:
+        _fail(e)
+
+
+@main.group()
+def fund():
+    """The donation fund."""
+
+
+@fund.command("balance")
+@click.option("--json", "as_json", is_flag=True)
+def fund_balance(as_json):
+    """Donations in, committed, paid out, refunded, available."""
+    from grants.services import fund as fund_service
+
+    config, db = _db()
+    _require_schema(config)
+    with db.session() as s:
+        f = fund_service.default_fund(s)
+        if f is None:
+            click.echo("error: no fund is configured (run `grants demo` or create one)", err=True)
+            sys.exit(1)
+        b = fund_service.balances(s, f.id).as_dict()
+    if as_json:
+        _emit_json(b)
+    else:
+        labels = {"donations": "Spenden", "committed": "gebunden", "paid": "ausgezahlt",
+                  "refunded": "zurückgezahlt", "available": "verfügbar"}
+        click.echo(f.name)
+        for k, v in b.items():
+            click.echo(f"  {labels[k]:<14} {fmt_plain(v):>14} EUR")
+
+
+@main.group()
+def finance():
+    """Payouts and bank statements."""
+
+
+@finance.command("payments")
+@click.option("--json", "as_json", is_flag=True)
+def finance_payments(as_json):
+    """List payouts with their state: due, released, sent, booked, returned."""
+    from grants.services import fund as fund_service
+
+    config, db = _db()
+    _require_schema(config)
+    with db.session() as s:
+        rows = [{"file_number": fn, "end_to_end_id": p.end_to_end_id, "amount": p.amount,
+                 "iban": p.iban, "state": p.state} for p, fn in fund_service.payouts(s)]
+    if as_json:
+        _emit_json({"payments": rows})
+    else:
+        for r in rows:
+            click.echo(f"{r['file_number']:<16} {r['end_to_end_id']:<24} {fmt_plain(r['amount']):>10} "
+                       f"{r['iban']:<24} {r['state']}")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--state", default=None, help="only cases in this state")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def cases(ctx, state, as_json):
+    """List cases: file number, organisation, title, amounts, state."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from grants.domain.workflow import State
+    from grants.services import queries
+    from grants.services.actor import Actor
+
+    if state is not None and state not in {s.value for s in State}:
+        click.echo(f"error: unknown state {state!r} (known: {', '.join(s.value for s in State)})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    config, db = _db()
+    _require_schema(config)
+    with db.session() as s:
+        rows = [{"file_number": c.file_number, "organisation": org, "title": c.title,
+                 "requested": c.requested, "granted": c.granted, "state": c.state}
+                for c, org in queries.case_rows(s, Actor.system("cli"), state=state)]
+    if as_json:
+        _emit_json({"cases": rows})
+    else:
+        for r in rows:
+            granted = fmt_plain(r["granted"]) if r["granted"] is not None else "-"
+            click.echo(f"{r['file_number'] or '(draft)':<16} {r['state']:<20} {fmt_plain(r['requested']):>9} "
+                       f"{granted:>9}  {r['organisation']} – {r['title']}")
+
+
+@cases.command("show")
+@click.argument("file_number")
+@click.option("--json", "as_json", is_flag=True)
+def cases_show(file_number, as_json):
+    """One case: history, screening verdicts, decision, letters, payouts, proof-of-use deadline."""
+    from grants.services import case_report
+
+    config, db = _db()
+    _require_schema(config)
+    try:
+        with db.session() as s:
+            doc = case_report.report(s, file_number)
+    except ServiceError as e:
+        _fail(e)
+    if as_json:
+        _emit_json(doc)
+    else:
+        click.echo(f"{doc['file_number']}  {doc['state']}  {doc['title']}")
+        click.echo(f"  {doc['organisation']}")
+        click.echo(f"  requested {fmt_plain(doc['requested'])}  granted "
+                   f"{fmt_plain(doc['granted']) if doc['granted'] is not None else '-'}")
+        click.echo("history:")
+        for h in doc["history"]:
+            click.echo(f"  {h['at']}  {h['from'] or '':<20} -> {h['to']:<20} {h['by']}")
+        if doc["verdicts"]:
+            click.echo("screening:")
+            for v in doc["verdicts"]:
+                click.echo(f"  {v['result']:<5} {v['rule']}: {v['reason']}")
+        if doc["decision"]:
+            click.echo(f"decision: {doc['decision']['kind']} {doc['decision'].get('amount') or ''}")
+        for letter in doc["letters"]:
+            click.echo(f"letter: {letter['kind']} v{letter['version']} {letter['pdf']}")
+        for p in doc["payouts"]:
+            click.echo(f"payout: {p['end_to_end_id']} {p['amount']} {p['state']}")
+        click.echo(f"proof of use due: {doc['report_due'] or '-'}")
+
+
+if __name__ == "__main__":
+    main()

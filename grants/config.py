@@ -1,0 +1,82 @@
+"""Configuration from the environment (CONTRACT.md "Where state lives")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Config:
+    home: Path
+    database_url: str
+    secret_key: str
+    smtp_url: str | None
+    # The Prefect API the *user* configured. None means the embedded default.
+    prefect_api_url: str | None
+    base_url: str = "http://127.0.0.1:5000"
+    mail_from: str = "Stadt Osnabrück – Dein Quartier und du <quartier@osnabrueck.example>"
+    prefect_ui_port: int = 4200
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def letters_dir(self) -> Path:
+        return self.home / "letters"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home / "prefect"
+
+    @property
+    def embedded_engine(self) -> bool:
+        return not self.prefect_api_url
+
+    def ensure_dirs(self) -> None:
+        for d in (self.home, self.uploads_dir, self.letters_dir, self.outbox_dir, self.prefect_home):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key(home: Path, env) -> str:
+    """The session key: from the environment, else generated once into GRANTS_HOME."""
+    key = env.get("GRANTS_SECRET_KEY")
+    if key:
+        return key
+    path = home / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two processes starting at once must end up with one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def load_config(env: dict[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    home = Path(env.get("GRANTS_HOME") or "./var").resolve()
+    database_url = env.get("GRANTS_DATABASE_URL") or f"sqlite:///{home / 'grants.db'}"
+    return Config(
+        home=home,
+        database_url=database_url,
+        secret_key=_secret_key(home, env),
+        smtp_url=env.get("GRANTS_SMTP_URL") or None,
+        prefect_api_url=env.get("PREFECT_API_URL") or None,
+        base_url=(env.get("GRANTS_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        mail_from=env.get("GRANTS_MAIL_FROM") or Config.mail_from,
+        prefect_ui_port=int(env.get("GRANTS_PREFECT_PORT") or 4200),
+    )

@@ -1,0 +1,1 @@
+"""Prefect flows: thin wrappers around services, with retries and idempotency keys."""

@@ -1,0 +1,18 @@
+"""All models, imported here so that Base.metadata knows every table."""
+
+from grants.models.audit import AuditEvent
+from grants.models.banking import BankEntry, BankStatement
+from grants.models.base import Base
+from grants.models.case import Application, Attachment, Comment, CostItem, OtherFunding, ScreeningVerdict
+from grants.models.committee import (AgendaItem, Attendance, Committee, CommitteeMember, ConflictOfInterest,
+                                     Decision, MinutesSignature, Session, SessionNote, Vote)
+from grants.models.fund import EntryKind, LedgerEntry, Payout, PayoutRun
+from grants.models.jobs import FlowJob
+from grants.models.letter import Letter
+from grants.models.messaging import Message
+from grants.models.organisation import NonProfitProof, Organisation, OrgKind, OrgNote, ProofKind, Signatory
+from grants.models.program import FileNumberCounter, Fund, Program
+from grants.models.proof import ActualCost, ProofOfUse, Receipt, Reminder
+from grants.models.user import LoginAttempt, Membership, User
+
+__all__ = [name for name in dir() if not name.startswith("_")]

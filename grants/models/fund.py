@@ -1,0 +1,83 @@
+"""The fund's append-only ledger and the payouts (SEPA credit transfers)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from grants.models.base import Base, Money, UTCDateTime, utcnow
+
+
+class EntryKind(StrEnum):
+    DONATION = "donation"
+    COMMITMENT = "commitment"                  # at approval
+    COMMITMENT_RELEASE = "commitment_release"  # commitment not needed any more (reclaim, renunciation)
+    PAYOUT = "payout"                          # booked on the bank statement
+    PAYOUT_RETURN = "payout_return"            # bank returned a payout (still owed)
+    REFUND = "refund"                          # money paid back by a recipient
+    RECLAIM = "reclaim"                        # expected refund after a Rückforderungsbescheid
+    REVERSAL = "reversal"                      # corrects an earlier entry; never edit, never delete
+
+
+class LedgerEntry(Base):
+    """Append-only: rows are inserted, never updated or deleted (corrections by REVERSAL)."""
+
+    __tablename__ = "ledger_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)           # positive; the kind gives the sign
+    booked_on: Mapped[date] = mapped_column(Date, index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payout.id"), index=True)
+    bank_entry_id: Mapped[int | None] = mapped_column(ForeignKey("bank_entry.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"), unique=True)
+    donor: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PayoutRun(Base):
+    """A batch of payouts prepared by one person and released by another (four eyes)."""
+
+    __tablename__ = "payout_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"))
+    state: Mapped[str] = mapped_column(String(20), default="prepared")  # prepared | released | sent
+    prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    message_id: Mapped[str | None] = mapped_column(String(35), unique=True)
+    file_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Payout(Base):
+    __tablename__ = "payout"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"), index=True)
+    instalment: Mapped[int] = mapped_column(Integer, default=1)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default="due", index=True)  # due | released | sent | booked | returned
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    account_holder: Mapped[str] = mapped_column(String(140))
+    remittance: Mapped[str] = mapped_column(String(140))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("payout_run.id"), index=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    booked_on: Mapped[date | None] = mapped_column(Date)
+    return_reason: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,53 @@
+"""Programs as data: one city runs several (DESIGN.md), each with its form, rules, fund,
+committee and file-number prefix."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from grants.models.base import Base, Money, UTCDateTime, utcnow
+
+
+class Fund(Base):
+    """A fund with its bank account, e.g. Spendenfonds "Osnabrück hilft"."""
+
+    __tablename__ = "fund"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    iban: Mapped[str] = mapped_column(String(34), unique=True)
+    bic: Mapped[str | None] = mapped_column(String(11))
+    account_holder: Mapped[str] = mapped_column(String(140))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Program(Base):
+    __tablename__ = "program"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)       # file-number prefix, e.g. DQD
+    name: Mapped[str] = mapped_column(String(200))
+    form_name: Mapped[str] = mapped_column(String(100))             # file in forms/
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"))
+    committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"))
+    min_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("500.00"))
+    max_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("5000.00"))
+    # city decisions that later issues read (proof ages, report deadline months, ...)
+    rules: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FileNumberCounter(Base):
+    """The running number per program and year; incremented under a row lock."""
+
+    __tablename__ = "file_number_counter"
+    __table_args__ = (UniqueConstraint("program_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    last: Mapped[int] = mapped_column(Integer, default=0)

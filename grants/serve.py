@@ -1,0 +1,53 @@
+"""`grants serve`: the web application (waitress) and the workflow engine in one process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from grants.config import Config
+from grants.db import Database
+
+log = logging.getLogger("grants.serve")
+
+
+def run(config: Config, db: Database, *, host: str, port: int, threads: int = 8) -> None:
+    from waitress import create_server
+
+    from grants.flows import runtime
+    from grants.flows.engine import EmbeddedEngine
+    from grants.web.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime.install(config, db)
+    engine = EmbeddedEngine(config, db)
+    app = create_app(config, db, engine)
+    app.extensions["grants"]["ready"] = False
+    server = create_server(app, host=host, port=port, threads=threads, ident="grants")
+
+    def start_engine():
+        try:
+            engine.start()
+            app.extensions["grants"]["ready"] = True
+            log.info("workflow engine ready; Prefect UI at %s", engine.ui_url)
+        except Exception:
+            log.exception("workflow engine failed to start")
+
+    # The web answers at once (/healthz says "starting"); flows queue in the database meanwhile.
+    threading.Thread(target=start_engine, name="engine-start", daemon=True).start()
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    print(f"Serving on http://{host}:{port}  (Ctrl-C stops everything)", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        log.info("stopping")
+        server.close()
+        engine.stop()
+        db.dispose()

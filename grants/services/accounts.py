@@ -1,0 +1,162 @@
+"""Accounts: creating users, logging in (rate-limited), password reset and e-mail confirmation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grants.domain.roles import Role, parse_role
+from grants.models import LoginAttempt, Membership, Organisation, User
+from grants.models.base import utcnow
+from grants.services import audit, messenger
+from grants.services.actor import Actor
+from grants.services.errors import Conflict, Invalid, NotFound
+from grants.services.passwords import hash_password, check_password, needs_rehash, verify_password
+
+# Login throttling: per address and per client, over a sliding window.
+WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_CLIENT = 20
+
+RESET_MAX_AGE = 3600          # seconds a password-reset link is valid
+CONFIRM_MAX_AGE = 7 * 86400   # seconds an e-mail confirmation link is valid
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise Invalid("Bitte geben Sie eine gültige E-Mail-Adresse an.") from None
+
+
+def create_user(db: Session, actor: Actor, email: str, role: str | Role, password: str | None,
+                *, name: str = "", org_name: str | None = None, confirmed: bool = True) -> User:
+    email = normalise_email(email)
+    try:
+        role = parse_role(str(role))
+    except ValueError as e:
+        raise Invalid(str(e)) from None
+    if db.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("Für diese E-Mail-Adresse gibt es schon ein Konto.")
+    if password is not None:
+        check_password(password)
+    org = None
+    if org_name:
+        org = db.scalar(select(Organisation).where(Organisation.name == org_name.strip()))
+        if org is None:
+            raise NotFound("Die Organisation %(name)s gibt es nicht.", name=org_name)
+    elif role == Role.APPLICANT:
+        raise Invalid("Ein Konto für Antragstellende braucht eine Organisation.")
+    user = User(email=email, name=name or email.split("@")[0], role=role.value,
+                password_hash=hash_password(password) if password else None,
+                email_confirmed_at=utcnow() if confirmed else None)
+    db.add(user)
+    db.flush()
+    if org is not None:
+        db.add(Membership(user_id=user.id, organisation_id=org.id, manager=True))
+    audit.record(db, actor, "user_created", obj=user, data={"email": email, "role": role.value,
+                                                             "organisation": org.name if org else None})
+    return user
+
+
+class LoginThrottled(Conflict):
+    status = 429
+
+
+def authenticate(db: Session, email: str, password: str, remote_addr: str) -> User | None:
+    """The user if the password is right; None otherwise. Raises LoginThrottled when too many
+    failures came for this address or from this client recently."""
+    email_n = email.strip().lower()
+    since = utcnow() - WINDOW
+    fails_email = db.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.email == email_n, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
+    fails_client = db.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.remote_addr == remote_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
+    if fails_email >= MAX_FAILURES_PER_EMAIL or fails_client >= MAX_FAILURES_PER_CLIENT:
+        raise LoginThrottled("Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie 15 Minuten "
+                             "oder setzen Sie Ihr Passwort zurück.")
+    user = db.scalar(select(User).where(User.email == email_n))
+    ok = verify_password(user.password_hash if user else None, password)
+    ok = ok and user is not None and user.active and user.email_confirmed_at is not None
+    db.add(LoginAttempt(email=email_n, remote_addr=remote_addr, success=ok))
+    if not ok:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record(db, Actor.of(user), "login", obj=user)
+    return user
+
+
+def _serializer(secret: str, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=salt)
+
+
+def _fingerprint(user: User) -> str:
+    # The link dies when the password (or session epoch) changes: usable once.
+    return f"{user.session_epoch}:{(user.password_hash or '')[-16:]}"
+
+
+def request_password_reset(db: Session, secret: str, base_url: str, email: str) -> None:
+    """Mail a reset link if the address has an account; say nothing either way (no enumeration)."""
+    try:
+        email_n = normalise_email(email)
+    except Invalid:
+        return
+    user = db.scalar(select(User).where(User.email == email_n, User.active.is_(True)))
+    if user is None:
+        return
+    token = _serializer(secret, "reset").dumps({"u": user.id, "f": _fingerprint(user)})
+    link = f"{base_url}/passwort/neu/{token}"
+    messenger.send(db, key=f"reset:{user.id}:{token[-24:]}", to=user.email, template="password_reset",
+                   subject="Passwort zurücksetzen – Dein Quartier und du",
+                   body=("Guten Tag,\n\nSie haben ein neues Passwort angefordert. Über diesen Link können "
+                         f"Sie es innerhalb einer Stunde festlegen:\n\n{link}\n\n"
+                         "Wenn Sie das nicht waren, können Sie diese Nachricht ignorieren.\n\n"
+                         "Stadt Osnabrück – Fachdienst Integration"),
+                   user_id=user.id)
+
+
+def reset_password(db: Session, secret: str, token: str, new_password: str) -> User:
+    try:
+        data = _serializer(secret, "reset").loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise Invalid("Der Link ist abgelaufen. Bitte fordern Sie einen neuen an.") from None
+    except BadSignature:
+        raise Invalid("Der Link ist ungültig. Bitte fordern Sie einen neuen an.") from None
+    user = db.get(User, data.get("u"))
+    if user is None or _fingerprint(user) != data.get("f"):
+        raise Invalid("Der Link wurde schon benutzt. Bitte fordern Sie einen neuen an.")
+    check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.session_epoch += 1
+    audit.record(db, Actor.of(user), "password_reset", obj=user)
+    return user
+
+
+def confirmation_token(secret: str, user: User) -> str:
+    return _serializer(secret, "confirm").dumps({"u": user.id, "e": user.email})
+
+
+def confirm_email(db: Session, secret: str, token: str) -> User:
+    try:
+        data = _serializer(secret, "confirm").loads(token, max_age=CONFIRM_MAX_AGE)
+    except SignatureExpired:
+        raise Invalid("Der Bestätigungslink ist abgelaufen.") from None
+    except BadSignature:
+        raise Invalid("Der Bestätigungslink ist ungültig.") from None
+    user = db.get(User, data.get("u"))
+    if user is None or user.email != data.get("e"):
+        raise Invalid("Der Bestätigungslink ist ungültig.")
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        audit.record(db, Actor.of(user), "email_confirmed", obj=user)
+    return user
+
+
+def logout_everywhere(db: Session, user: User) -> None:
+    user.session_epoch += 1

@@ -1,0 +1,30 @@
+"""Requesting background work. A job row is written in the same transaction as the change that
+asks for it (transactional outbox): no flow for a change that rolled back, no change without
+its flow. The engine (grants.flows.engine) picks the rows up after commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grants.models import FlowJob
+
+
+def enqueue(db: Session, flow: str, key: str, **parameters) -> FlowJob:
+    """Ask for `flow` to run with `parameters`; the same `key` is queued only once."""
+    existing = db.scalar(select(FlowJob).where(FlowJob.key == key))
+    if existing is not None:
+        return existing
+    job = FlowJob(key=key, flow=flow, parameters=parameters)
+    db.add(job)
+    db.flush()
+    return job
+
+
+def requeue(db: Session, key: str) -> FlowJob | None:
+    """Run a finished or failed job again (e.g. resubmission), keeping one row per key."""
+    job = db.scalar(select(FlowJob).where(FlowJob.key == key))
+    if job is not None and job.state in ("done", "failed"):
+        job.state = "queued"
+        job.error = ""
+    return job

@@ -1,0 +1,29 @@
+"""Read models for list pages and the CLI: a constant number of statements, whatever the size."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grants.models import Application, Organisation
+from grants.services.actor import Actor
+from grants.domain.roles import Perm
+
+
+def case_rows(db: Session, actor: Actor, *, state: str | None = None, limit: int | None = None,
+              offset: int = 0):
+    """(Application, organisation name) rows the actor may see, newest first."""
+    stmt = (select(Application, Organisation.name)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .order_by(Application.created_at.desc(), Application.id.desc()))
+    if not (actor.is_system or actor.can(Perm.VIEW_ALL_CASES)):
+        stmt = stmt.where(Application.organisation_id.in_(actor.org_ids or {-1}))
+    if state:
+        stmt = stmt.where(Application.state == state)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return list(db.execute(stmt))
+
+
+def count_by_state(db: Session) -> dict[str, int]:
+    return dict(db.execute(select(Application.state, func.count()).group_by(Application.state)).all())

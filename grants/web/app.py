@@ -1,0 +1,137 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+
+from grants.config import Config, load_config
+from grants.db import Database
+from grants.domain.roles import FRONT_DOOR, Role
+from grants.models import User
+from grants.services.actor import Actor
+from grants.services.errors import ServiceError
+from grants.web import access, i18n
+from grants.web.labels import ROLE_LABELS, STATE_LABELS
+
+log = logging.getLogger("grants.web")
+csrf = CSRFProtect()
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def create_app(config: Config | None = None, db: Database | None = None, engine=None) -> Flask:
+    config = config or load_config()
+    config.ensure_dirs()
+    db = db or Database(config.database_url)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SESSION_COOKIE_NAME="grants_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: long forms must not expire
+        BABEL_DEFAULT_LOCALE="de",
+        BABEL_TRANSLATION_DIRECTORIES=str(__import__("pathlib").Path(__file__).parent.parent / "translations"),
+    )
+    app.extensions["grants"] = {"config": config, "db": db, "engine": engine, "ready": engine is None}
+    csrf.init_app(app)
+    i18n.init_app(app)
+
+    from grants.web import admin, applicant, auth, committee, finance, public, staff
+
+    for bp in (public.bp, auth.bp, applicant.bp, staff.bp, committee.bp, finance.bp, admin.bp):
+        app.register_blueprint(bp)
+
+    missing = access.undeclared_routes(app)
+    if missing:
+        raise RuntimeError(f"routes without an access declaration: {missing}")
+
+    @app.before_request
+    def load_user():
+        g.user = None
+        g.actor = None
+        uid = session.get("uid")
+        if uid is None:
+            return
+        with db.session() as s:
+            user = s.scalar(select(User).options(selectinload(User.memberships)).where(User.id == uid))
+        # a changed password or "log out everywhere" bumps the epoch and ends old sessions
+        if user is None or not user.active or session.get("epoch") != user.session_epoch:
+            session.clear()
+            return
+        g.user = user
+        g.actor = Actor.of(user)
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if g.get("user") is not None:
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.context_processor
+    def layout_context():
+        user = g.get("user")
+        return {
+            "current_user": user,
+            "front_door": FRONT_DOOR.get(Role(user.role)) if user else None,
+            "role_label": ROLE_LABELS.get(user.role) if user else None,
+            "state_label": lambda s: STATE_LABELS.get(s, s),
+            "current_lang": str(i18n.get_locale()),
+        }
+
+    @app.errorhandler(ServiceError)
+    def service_error(e: ServiceError):
+        return _error_page(e.status, gettext(e.msgid, **e.params))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return _error_page(400, gettext("Das Formular ist abgelaufen oder wurde nicht von dieser Seite "
+                                        "gesendet. Bitte laden Sie die Seite neu und senden Sie es noch einmal."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        messages = {
+            400: gettext("Die Anfrage war fehlerhaft."),
+            403: gettext("Dafür fehlt Ihnen die Berechtigung."),
+            404: gettext("Diese Seite gibt es nicht."),
+            405: gettext("Diese Aktion ist hier nicht möglich."),
+            413: gettext("Die Datei ist zu groß. Erlaubt sind höchstens %(mb)d MB.", mb=MAX_UPLOAD_BYTES // 2**20),
+            429: gettext("Zu viele Anfragen. Bitte warten Sie einen Moment."),
+        }
+        return _error_page(e.code or 500, messages.get(e.code, e.description))
+
+    @app.errorhandler(Exception)
+    def unexpected(e):
+        log.exception("unhandled error on %s", request.path)
+        return _error_page(500, gettext("Ein unerwarteter Fehler ist aufgetreten. Ihre Eingaben wurden "
+                                        "nicht gespeichert. Bitte versuchen Sie es noch einmal."))
+
+    return app
+
+
+def _error_page(status: int, message: str):
+    if request.accept_mimetypes.best == "application/json" or request.path == "/healthz":
+        return jsonify({"error": message}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def db_of(app) -> Database:
+    return app.extensions["grants"]["db"]

@@ -1,0 +1,102 @@
+"""Login, logout, password reset, e-mail confirmation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+
+from grants.domain.roles import FRONT_DOOR, Role
+from grants.services import accounts
+from grants.services.errors import Invalid
+from grants.web.access import login_required, public
+from grants.web.forms import EmptyForm, ForgotForm, LoginForm, ResetForm
+from grants.web.util import client_addr, config, db, safe_next, wake_engine
+
+bp = Blueprint("auth", __name__)
+
+
+def _start_session(user) -> None:
+    session.clear()  # a new session id on login: no session fixation
+    session["uid"] = user.id
+    session["epoch"] = user.session_epoch
+    session["lang"] = user.locale
+    session.permanent = True
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        with db().session() as s:
+            try:
+                user = accounts.authenticate(s, form.email.data, form.password.data, client_addr())
+            except accounts.LoginThrottled as e:
+                user = None
+                form.form_errors.append(gettext(e.msgid))
+                status = 429
+        if user is not None:
+            _start_session(user)
+            target = safe_next(request.args.get("next"), url_for(FRONT_DOOR[Role(user.role)]))
+            return redirect(target)
+        if status != 429:
+            form.form_errors.append(gettext("E-Mail-Adresse oder Passwort stimmen nicht."))
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/abmelden")
+@login_required
+def logout():
+    EmptyForm()  # CSRF is checked by CSRFProtect for every POST
+    session.clear()
+    flash(gettext("Sie sind abgemeldet."), "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/passwort/vergessen", methods=["GET", "POST"])
+@public
+def forgot():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        with db().session() as s:
+            accounts.request_password_reset(s, config().secret_key, config().base_url, form.email.data)
+        wake_engine()
+        # the same answer whether or not the address has an account
+        flash(gettext("Wenn es ein Konto mit dieser Adresse gibt, haben wir Ihnen einen Link geschickt. "
+                      "Bitte sehen Sie in Ihr Postfach."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/passwort/neu/<token>", methods=["GET", "POST"])
+@public
+def reset(token: str):
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            with db().session() as s:
+                accounts.reset_password(s, config().secret_key, token, form.password.data)
+        except Invalid as e:
+            form.form_errors.append(gettext(e.msgid, **e.params))
+        else:
+            session.clear()
+            flash(gettext("Ihr Passwort ist geändert. Bitte melden Sie sich an."), "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.get("/bestaetigen/<token>")
+@public
+def confirm(token: str):
+    try:
+        with db().session() as s:
+            accounts.confirm_email(s, config().secret_key, token)
+    except Invalid as e:
+        flash(gettext(e.msgid, **e.params), "error")
+        return redirect(url_for("public.index"))
+    flash(gettext("Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,43 @@
+"""Small helpers for views."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, g, request
+
+from grants.config import Config
+from grants.db import Database
+
+
+def db() -> Database:
+    return current_app.extensions["grants"]["db"]
+
+
+def config() -> Config:
+    return current_app.extensions["grants"]["config"]
+
+
+def wake_engine() -> None:
+    """Tell the job runner of this process that new work was committed."""
+    engine = current_app.extensions["grants"].get("engine")
+    if engine is not None:
+        engine.wake()
+
+
+def client_addr() -> str:
+    return request.remote_addr or "unknown"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths: a login link must not send people to another site."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def actor():
+    return g.actor

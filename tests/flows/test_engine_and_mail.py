@@ -1,0 +1,118 @@
+"""Prefect actually runs the flows: the job runner takes queued work, mail goes out through a
+real SMTP server (aiosmtpd on loopback) or into the outbox, and nothing is sent twice."""
+
+import email
+import email.policy
+import socket
+from dataclasses import replace
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from grants.flows import runtime
+from grants.flows.engine import JobRunner
+from grants.models import FlowJob, Message
+from grants.services import messenger
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield f"smtp://127.0.0.1:{port}", inbox
+    controller.stop()
+
+
+def _queue_mail(db, key="k1"):
+    with db.session() as s:
+        return messenger.send(s, key=key, to="verein@example.org", subject="Eingangsbestätigung DQD-2026-0001",
+                              body="Ihr Antrag ist eingegangen.", template="receipt").id
+
+
+def test_mail_goes_out_over_smtp_once(prefect_harness, config, db, smtp):
+    url, inbox = smtp
+    runtime.install(replace(config, smtp_url=url), db)
+    try:
+        msg_id = _queue_mail(db)
+        _queue_mail(db)  # the same key again: recorded once
+        runner = JobRunner(db, workers=2)
+        runner.drain(timeout=120)
+        # a re-run of the same flow must not send again
+        with db.session() as s:
+            job = s.scalar(select(FlowJob).where(FlowJob.flow == messenger.DELIVER_FLOW))
+            job.state = "queued"
+        runner.drain(timeout=120)
+    finally:
+        runtime.reset()
+    assert len(inbox.messages) == 1
+    rcpt, m = inbox.messages[0]
+    assert rcpt == ["verein@example.org"]
+    assert m["Subject"] == "Eingangsbestätigung DQD-2026-0001"
+    assert "Ihr Antrag ist eingegangen." in m.get_content()
+    with db.session() as s:
+        msg = s.get(Message, msg_id)
+        assert msg.state == "sent" and msg.sent_at is not None
+        assert s.scalar(select(FlowJob).where(FlowJob.flow == messenger.DELIVER_FLOW)).state == "done"
+
+
+def test_without_smtp_mail_is_an_eml_file_in_the_outbox(prefect_harness, config, db):
+    runtime.install(config, db)
+    try:
+        _queue_mail(db, key="k2")
+        JobRunner(db).drain(timeout=120)
+    finally:
+        runtime.reset()
+    files = list(config.outbox_dir.glob("*.eml"))
+    assert len(files) == 1
+    parsed = email.message_from_bytes(files[0].read_bytes())
+    assert parsed["To"] == "verein@example.org"
+
+
+def test_a_job_left_running_by_a_dead_process_runs_again(prefect_harness, config, db):
+    runtime.install(config, db)
+    try:
+        _queue_mail(db, key="k3")
+        with db.session() as s:
+            job = s.scalar(select(FlowJob))
+            job.state, job.worker = "running", "dead-host:1"
+        runner = JobRunner(db)
+        assert runner.recover() == 1
+        runner.drain(timeout=120)
+    finally:
+        runtime.reset()
+    assert len(list(config.outbox_dir.glob("*.eml"))) == 1
+
+
+def test_smtp_down_marks_the_message_failed_and_the_job_failed(prefect_harness, config, db, monkeypatch):
+    from grants.flows import messages as flow_module
+
+    # no waiting between retries in the test; the retries themselves still happen
+    monkeypatch.setattr(flow_module.deliver_task, "retry_delay_seconds", [0, 0, 0])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    runtime.install(replace(config, smtp_url=f"smtp://127.0.0.1:{dead_port}"), db)
+    try:
+        msg_id = _queue_mail(db, key="k4")
+        JobRunner(db).drain(timeout=120)
+    finally:
+        runtime.reset()
+    with db.session() as s:
+        msg = s.get(Message, msg_id)
+        assert msg.state == "failed" and "Connection" in msg.error
+        assert msg.attempts == 4  # first try and three retries
+        assert s.scalar(select(FlowJob)).state == "failed"
