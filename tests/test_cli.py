@@ -1,0 +1,115 @@
+"""The command line as users and scripts call it (CONTRACT.md): real processes, real exit codes,
+JSON alone on standard output."""
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+
+def grants(config, *args, stdin=None):
+    home = config if isinstance(config, (str, os.PathLike)) else config.home
+    env = {**os.environ, "GRANTS_HOME": str(home), "GRANTS_SECRET_KEY": "test-secret"}
+    env.pop("GRANTS_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "grants", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory, template_db):
+    """One demo installation for the read-only tests of this module."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("demo")
+    shutil.copy(template_db, home / "grants.db")
+    r = grants(home, "demo")
+    assert r.returncode == 0, r.stderr
+    assert "vorstand@nachbarschaft-schinkel.example" in r.stdout
+    return home
+
+
+def test_help_lists_the_contract_commands(config):
+    out = grants(config, "--help").stdout
+    for cmd in ("init", "demo", "serve", "user", "finance", "fund", "cases"):
+        assert f"  {cmd}" in out
+    assert "add" in grants(config, "user", "--help").stdout
+    fin = grants(config, "finance", "--help").stdout
+    assert "payments" in fin
+    assert "show" in grants(config, "cases", "--help").stdout
+
+
+def test_init_is_safe_to_run_again(config):
+    assert grants(config, "init").returncode == 0
+    assert grants(config, "init").returncode == 0
+
+
+def test_demo_prints_passwords_once_and_is_safe_to_run_again(demo_home):
+    again = grants(demo_home, "demo")
+    assert again.returncode == 0 and "already" in again.stdout
+
+
+def test_demo_has_cases_in_every_state_and_json_is_clean(demo_home):
+    from grants.domain.workflow import State
+
+    r = grants(demo_home, "cases", "--json")
+    assert r.returncode == 0
+    doc = json.loads(r.stdout)  # nothing but JSON on stdout
+    states = {c["state"] for c in doc["cases"]}
+    assert states == {s.value for s in State}
+    for c in doc["cases"]:
+        assert isinstance(c["requested"], str) and Decimal(c["requested"]).as_tuple().exponent == -2
+        assert c["granted"] is None or isinstance(c["granted"], str)
+    only = json.loads(grants(demo_home, "cases", "--state", "paid", "--json").stdout)["cases"]
+    assert only and {c["state"] for c in only} == {"paid"}
+
+
+def test_cases_show_json(demo_home):
+    paid = json.loads(grants(demo_home, "cases", "--state", "paid", "--json").stdout)["cases"][0]
+    r = grants(demo_home, "cases", "show", paid["file_number"], "--json")
+    doc = json.loads(r.stdout)
+    assert doc["file_number"] == paid["file_number"] and doc["state"] == "paid"
+    assert [h["to"] for h in doc["history"]][-1] == "paid"
+    assert all({"at", "from", "to", "by"} <= set(h) for h in doc["history"])
+    assert doc["payouts"][0]["state"] == "booked" and doc["payouts"][0]["amount"] == paid["granted"]
+    assert doc["decision"]["kind"] == "approve"
+
+
+def test_fund_balance_json_reconciles(demo_home):
+    b = json.loads(grants(demo_home, "fund", "balance", "--json").stdout)
+    assert set(b) == {"donations", "committed", "paid", "refunded", "available"}
+    d = {k: Decimal(v) for k, v in b.items()}
+    assert d["available"] == d["donations"] - d["committed"] - d["paid"] + d["refunded"]
+    assert all(len(v.split(".")[1]) == 2 for v in b.values())
+
+
+def test_payments_json(demo_home):
+    doc = json.loads(grants(demo_home, "finance", "payments", "--json").stdout)
+    states = {p["state"] for p in doc["payments"]}
+    assert "released" in states and "booked" in states
+    assert {"file_number", "end_to_end_id", "amount", "iban", "state"} <= set(doc["payments"][0])
+
+
+def test_bad_input_exits_2_with_a_message(demo_home):
+    r = grants(demo_home, "cases", "--state", "flying")
+    assert r.returncode == 2 and "flying" in r.stderr and r.stdout == ""
+    r = grants(demo_home, "cases", "show", "DQD-1999-9999")
+    assert r.returncode == 2 and "DQD-1999-9999" in r.stderr
+
+
+def test_user_add_with_password_on_stdin(demo_home):
+    r = grants(demo_home, "user", "add", "neu@verein.example", "--role", "applicant",
+               "--org", "Nachbarschaftshilfe Schinkel e.V.", "--password-stdin", stdin="ein gutes Passwort\n")
+    assert r.returncode == 0, r.stderr
+    again = grants(demo_home, "user", "add", "neu@verein.example", "--role", "staff", "--password-stdin",
+                   stdin="ein gutes Passwort\n")
+    assert again.returncode == 2 and "schon ein Konto" in again.stderr
+    bad = grants(demo_home, "user", "add", "x@y.example", "--role", "emperor", "--password-stdin", stdin="ein gutes Passwort\n")
+    assert bad.returncode == 2 and "emperor" in bad.stderr
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path):
+    r = grants(tmp_path / "empty", "cases")
+    assert r.returncode == 1 and "grants init" in r.stderr
