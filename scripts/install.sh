@@ -41,4 +41,4 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 # compiled message catalogues are built, not committed
-.venv/bin/pybabel compile -q -d grants/translations 2>/dev/null || .venv/bin/pybabel compile -d grants/translations >/dev/null
+.venv/bin/pybabel compile -d grants/translations >/dev/null 2>&1
