@@ -155,6 +155,75 @@ def finance():
     """Payouts and bank statements."""
 
 
+@finance.command("payout-file")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def finance_payout_file(out):
+    """Write a SEPA credit transfer file (pain.001.001.09) for every released payout not yet sent; marks them sent."""
+    from pathlib import Path
+
+    from grants.services import payouts
+    from grants.services.actor import Actor
+
+    config, db = _db()
+    _require_schema(config)
+    target = Path(out)
+    if not target.parent.exists():
+        click.echo(f"error: {out}: the folder {target.parent} does not exist", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        with db.session() as s:
+            result = payouts.write_file(s, Actor.system("cli"), target)
+    except ServiceError as e:
+        _fail(e)
+    except OSError as e:
+        click.echo(f"error: {out}: {e.strerror or e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if result.count == 0:
+        click.echo("no released payouts waiting to be sent; no file written", err=True)
+        return
+    click.echo(f"{out}: {result.count} payouts, {fmt_plain(result.total)} EUR, message id {result.message_id}")
+
+
+@finance.command("import-statement")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+def finance_import_statement(files, as_json):
+    """Import bank statements (camt.053, any version, or a ZIP of them) and reconcile them."""
+    from pathlib import Path
+
+    from grants.banking.camt import StatementError
+    from grants.services import statements
+    from grants.services.actor import Actor
+
+    config, db = _db()
+    _require_schema(config)
+    results, bad = [], False
+    for name in files:
+        path = Path(name)
+        try:
+            if not path.is_file():
+                raise StatementError("no such file" if not path.exists() else "not a regular file")
+            with db.session() as s:
+                results.append(statements.import_file(s, path, Actor.system("cli"), display_name=name))
+        except StatementError as e:
+            bad = True
+            click.echo(f"error: {name}: {e}; nothing was imported from this file", err=True)
+            results.append(statements.FileResult(file=name, error=str(e)))
+        except OSError as e:
+            bad = True
+            click.echo(f"error: {name}: cannot read: {e.strerror or e}; nothing was imported", err=True)
+            results.append(statements.FileResult(file=name, error=str(e)))
+    if as_json:
+        _emit_json({"files": [r.as_dict() for r in results]})
+    else:
+        for r in results:
+            if r.error is None:
+                click.echo(f"{r.file}: {r.entries} entries, {r.matched} matched, {r.unmatched} to assign, "
+                           f"{r.already_imported} already imported, {r.ignored} pending")
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)
+
+
 @finance.command("payments")
 @click.option("--json", "as_json", is_flag=True)
 def finance_payments(as_json):

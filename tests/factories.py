@@ -62,3 +62,25 @@ def actor_for(db: Database, user_id: int) -> Actor:
     with db.session() as s:
         user = s.scalar(select(User).options(selectinload(User.memberships)).where(User.id == user_id))
         return Actor.of(user)
+
+
+def granted_case(db: Database, world: World, amount: str = "1000.00", org: str = "a") -> int:
+    """A case approved for `amount`, with its commitment booked and its letter sent."""
+    from datetime import date
+
+    from grants.models import Application, LedgerEntry, Program
+    from grants.services import applications, cases
+
+    applicant = actor_for(db, world.users[f"applicant_{org}"])
+    system = Actor.system("test")
+    with db.session() as s:
+        program = s.get(Program, world.program_id)
+        case = applications.create_draft(s, applicant, program, world.org_ids[org], title="Sprachcafé",
+                                          requested=Decimal(amount))
+        applications.submit(s, applicant, case)
+        for action in ("start_screening", "mark_ready", "put_on_agenda", "approve", "send_letter"):
+            cases.transition(s, case, action, system)
+        case.granted = Decimal(amount)
+        s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=Decimal(amount),
+                          booked_on=date(2026, 11, 20), application_id=case.id))
+        return case.id

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from grants.config import Config
 from grants.db import Database
+from grants.domain.sepa import end_to_end_id, remittance_for
 from grants.domain.workflow import State
 from grants.models import (AgendaItem, Application, Committee, CommitteeMember, Decision, Fund, LedgerEntry,
                            Membership, NonProfitProof, Organisation, OrgKind, Payout, Program, ProofKind,
@@ -272,10 +273,11 @@ def _decide(s: Session, case: Application, action: str, fund: Fund, today: date)
 def _payout(s: Session, case: Application, fund: Fund, state: str) -> Payout:
     org = case.organisation
     p = Payout(application_id=case.id, fund_id=fund.id, amount=case.granted, iban=org.iban, bic=org.bic,
-               account_holder=org.account_holder, remittance=f"Zuwendung {case.file_number}",
-               end_to_end_id=f"{case.file_number}-1", state=state)
+               account_holder=org.account_holder, remittance=remittance_for(case.file_number),
+               end_to_end_id=f"tmp-{case.id}", state=state, sent_at=None)
     s.add(p)
     s.flush()
+    p.end_to_end_id = end_to_end_id(case.file_number, p.id)
     return p
 
 
