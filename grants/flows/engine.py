@@ -215,15 +215,17 @@ class JobRunner:
             with self.db.session() as s:
                 job = s.get(FlowJob, job_id)
                 flow, params = job.flow, dict(job.parameters)
+            result = None
             try:
-                run_flow(flow, params, self.api_url)
+                value = run_flow(flow, params, self.api_url)
                 state, error = "done", ""
+                result = value if isinstance(value, dict) else None
             except Exception as e:
                 log.exception("flow %s failed", flow)
                 state, error = "failed", f"{type(e).__name__}: {e}"[:4000]
             with self.db.session() as s:
                 s.execute(update(FlowJob).where(FlowJob.id == job_id)
-                          .values(state=state, error=error, finished_at=utcnow()))
+                          .values(state=state, error=error, result=result, finished_at=utcnow()))
         finally:
             self.slots.release()
             self._wake.set()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from grants.flows.messages import deliver_message
+from grants.flows.reconciliation import reconcile_statement
 from grants.services.messenger import DELIVER_FLOW
+from grants.services.statements import RECONCILE_FLOW
 
 FLOWS = {
     DELIVER_FLOW: deliver_message,
+    RECONCILE_FLOW: reconcile_statement,
 }

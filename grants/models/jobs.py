@@ -20,6 +20,8 @@ class FlowJob(Base):
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued | running | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict | None] = mapped_column(JSON)            # what the flow returned, for the page
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
     prefect_flow_run_id: Mapped[str | None] = mapped_column(String(40))
     worker: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -169,7 +169,7 @@ def import_file(db: Session, path: Path, actor: Actor, *, max_bytes: int = MAX_B
                 _flush(db, pending, statement)
         _flush(db, pending, statement)
     for action, application_id, reason in follow_ups:
-        _move_case(db, action, application_id, reason)
+        follow_money(db, action, application_id, reason)
     if result.statements:
         audit.record(db, actor, "statement_imported", data=result.as_dict())
     return result
@@ -264,7 +264,7 @@ def _flush(db: Session, pending: _Pending, statement: BankStatement | None) -> N
     pending.payouts.clear()
 
 
-def _move_case(db: Session, action: str, application_id: int, reason: str) -> None:
+def follow_money(db: Session, action: str, application_id: int, reason: str) -> None:
     """The case follows its money: letter_sent -> paid when booked; back when returned."""
     case = db.get(Application, application_id)
     system = Actor.system("reconciliation")
@@ -290,3 +290,40 @@ def _ask_for_bank_details(db: Session, case: Application, reason: str) -> None:
                              "Der Betrag steht Ihnen weiterhin zu. Bitte prüfen Sie die Bankverbindung "
                              "und den Kontoinhaber in Ihrem Profil und geben Sie uns Bescheid.\n\n"
                              "Stadt Osnabrück – Finanzen, Spendenfonds „Osnabrück hilft“"))
+
+
+RECONCILE_FLOW = "reconcile_statement"
+
+
+def accept_upload(db: Session, actor: Actor, filename: str, data: IO[bytes], folder: Path,
+                  max_bytes: int = MAX_BYTES):
+    """Keep an uploaded statement and ask the reconciliation flow to import it."""
+    import re
+    import uuid
+
+    from grants.domain.roles import Perm
+    from grants.services import jobs
+    from grants.services.errors import Invalid
+
+    actor.require(Perm.FINANCE_PREPARE)
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename or "statement").name)[-80:] or "statement"
+    token = uuid.uuid4().hex
+    target = folder / f"{token}-{safe}"
+    size = 0
+    with open(target, "wb") as out:
+        for chunk in iter(lambda: data.read(1 << 20), b""):
+            size += len(chunk)
+            if size > max_bytes:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise Invalid("Die Datei ist zu groß.")
+            out.write(chunk)
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise Invalid("Die Datei ist leer.")
+    job = jobs.enqueue(db, RECONCILE_FLOW, f"{RECONCILE_FLOW}:{token}", path=str(target),
+                       display_name=safe, user_id=actor.user_id)
+    job.requested_by_id = actor.user_id
+    audit.record(db, actor, "statement_uploaded", data={"file": safe, "job": job.id})
+    return job

@@ -19,7 +19,9 @@ from grants.models import User
 from grants.services.actor import Actor
 from grants.services.errors import ServiceError
 from grants.web import access, i18n
-from grants.web.labels import ROLE_LABELS, STATE_LABELS
+from grants.web.charts import grouped_bars
+from grants.web.labels import PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_LABELS
+from grants.web.nav import NAV
 
 log = logging.getLogger("grants.web")
 csrf = CSRFProtect()
@@ -48,6 +50,7 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
     app.extensions["grants"] = {"config": config, "db": db, "engine": engine, "ready": engine is None}
     csrf.init_app(app)
     i18n.init_app(app)
+    app.jinja_env.globals["chart"] = grouped_bars
 
     from grants.web import admin, applicant, auth, committee, finance, public, staff
 
@@ -92,8 +95,10 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
         return {
             "current_user": user,
             "front_door": FRONT_DOOR.get(Role(user.role)) if user else None,
+            "nav_items": NAV.get(user.role, []) if user else [],
             "role_label": ROLE_LABELS.get(user.role) if user else None,
             "state_label": lambda s: STATE_LABELS.get(s, s),
+            "payout_state": lambda s: PAYOUT_STATE_LABELS.get(s, s),
             "current_lang": str(i18n.get_locale()),
         }
 

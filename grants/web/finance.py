@@ -1,15 +1,30 @@
-"""The finance front door: the fund's balances and payouts."""
+"""The finance front door: balances and charts, donations, payouts with four eyes, the SEPA
+file, bank statements and the queue of entries waiting for a person, the ledger export."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
 
 from grants.domain.roles import Perm
+from grants.models import Application, FlowJob, Payout, PayoutRun, User
+from grants.services import bank_queue, ledger_export, payouts, statements
 from grants.services import fund as fund_service
+from grants.services.errors import ServiceError
 from grants.web.access import requires
-from grants.web.util import db
+from grants.web.finance_forms import AssignForm, DonationForm, StatementUploadForm
+from grants.web.forms import EmptyForm
+from grants.web.util import config, db, wake_engine
 
 bp = Blueprint("finance", __name__, url_prefix="/finanzen")
+
+
+def _fund(s):
+    fund = fund_service.default_fund(s)
+    if fund is None:
+        abort(404)
+    return fund
 
 
 @bp.get("/")
@@ -18,5 +33,171 @@ def home():
     with db().session() as s:
         fund = fund_service.default_fund(s)
         balances = fund_service.balances(s, fund.id) if fund else None
-        payouts = fund_service.payouts(s)
-    return render_template("finance/home.html", fund=fund, balances=balances, payouts=payouts)
+        months = fund_service.monthly(s, fund.id) if fund else {}
+        quarters = fund_service.paid_by_quarter(s, fund.id) if fund else []
+        counts = fund_service.open_counts(s)
+    return render_template("finance/home.html", fund=fund, balances=balances, months=months,
+                           quarters=quarters, counts=counts)
+
+
+@bp.route("/spenden/neu", methods=["GET", "POST"])
+@requires(Perm.FINANCE_PREPARE)
+def donation():
+    form = DonationForm()
+    if form.validate_on_submit():
+        try:
+            with db().session() as s:
+                fund_service.record_donation(s, g.actor, _fund(s).id, form.donor.data, form.booked_on.data,
+                                             form.amount.parsed, form.purpose.data or "")
+        except ServiceError as e:
+            form.form_errors.append(gettext(e.msgid, **e.params))
+        else:
+            flash(gettext("Die Spende ist gebucht."), "info")
+            return redirect(url_for("finance.home"))
+    return render_template("finance/donation.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.get("/auszahlungen")
+@requires(Perm.FINANCE_VIEW)
+def payout_list():
+    with db().session() as s:
+        rows = fund_service.payouts(s)
+        runs = s.execute(select(PayoutRun, User.email).outerjoin(User, User.id == PayoutRun.prepared_by_id)
+                         .where(PayoutRun.state == "prepared").order_by(PayoutRun.id)).all()
+        missing = s.execute(select(Application.file_number, Application.title)
+                            .where(Application.state == "letter_sent")).all()
+    return render_template("finance/payouts.html", rows=rows, runs=runs, form=EmptyForm(),
+                           me=g.user.id, missing=missing)
+
+
+def _act(fn, ok_message: str):
+    try:
+        with db().session() as s:
+            fn(s)
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+    else:
+        flash(ok_message, "info")
+    return redirect(url_for("finance.payout_list"))
+
+
+@bp.post("/auszahlungen/planen")
+@requires(Perm.FINANCE_PREPARE)
+def plan():
+    return _act(lambda s: payouts.plan(s, g.actor), gettext("Fällige Auszahlungen sind angelegt."))
+
+
+@bp.post("/auszahlungen/zahllauf")
+@requires(Perm.FINANCE_PREPARE)
+def prepare():
+    return _act(lambda s: payouts.prepare_run(s, g.actor),
+                gettext("Der Zahllauf ist vorbereitet. Eine zweite Person muss ihn freigeben."))
+
+
+@bp.post("/auszahlungen/zahllauf/<int:run_id>/freigeben")
+@requires(Perm.FINANCE_RELEASE)
+def release(run_id: int):
+    return _act(lambda s: payouts.release_run(s, g.actor, run_id), gettext("Der Zahllauf ist freigegeben."))
+
+
+@bp.post("/auszahlungen/sepa-datei")
+@requires(Perm.FINANCE_RELEASE)
+def payout_file():
+    folder = config().home / "payout-files"
+    folder.mkdir(parents=True, exist_ok=True)
+    from datetime import datetime
+
+    target = folder / f"pain001-{datetime.now():%Y%m%d-%H%M%S}.xml"
+    try:
+        with db().session() as s:
+            result = payouts.write_file(s, g.actor, target)
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+        return redirect(url_for("finance.payout_list"))
+    if result.count == 0:
+        flash(gettext("Es gibt keine freigegebenen Auszahlungen, die noch nicht versandt sind."), "info")
+        return redirect(url_for("finance.payout_list"))
+    return Response(result.path.read_bytes(), mimetype="application/xml",
+                    headers={"Content-Disposition": f"attachment; filename={result.path.name}"})
+
+
+@bp.route("/kontoauszug", methods=["GET", "POST"])
+@requires(Perm.FINANCE_PREPARE)
+def upload():
+    form = StatementUploadForm()
+    if form.validate_on_submit():
+        f = form.statement.data
+        try:
+            with db().session() as s:
+                job = statements.accept_upload(s, g.actor, f.filename, f.stream, config().home / "statements")
+                job_id = job.id
+        except ServiceError as e:
+            form.form_errors.append(gettext(e.msgid, **e.params))
+        else:
+            wake_engine()
+            return redirect(url_for("finance.import_status", job_id=job_id))
+    return render_template("finance/upload.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.get("/kontoauszug/<int:job_id>")
+@requires(Perm.FINANCE_VIEW)
+def import_status(job_id: int):
+    with db().session() as s:
+        job = s.get(FlowJob, job_id)
+        if job is None or job.flow != statements.RECONCILE_FLOW:
+            abort(404)
+    return render_template("finance/import_status.html", job=job)
+
+
+@bp.route("/offene-posten", methods=["GET", "POST"])
+@requires(Perm.FINANCE_PREPARE)
+def queue():
+    form = AssignForm()
+    with db().session() as s:
+        sent = s.execute(select(Payout, Application.file_number)
+                         .join(Application, Application.id == Payout.application_id)
+                         .where(Payout.state == "sent")).all()
+    form.payout_id.choices = [("", "–")] + [(str(p.id), f"{fn} · {p.amount} € · {p.account_holder}") for p, fn in sent]
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            with db().session() as s:
+                bank_queue.assign(s, g.actor, int(form.entry_id.data or 0), form.kind.data,
+                                  file_number=form.file_number.data or "",
+                                  payout_id=int(form.payout_id.data) if form.payout_id.data else None,
+                                  note=form.note.data or "")
+        except (ServiceError, ValueError) as e:
+            msg = gettext(e.msgid, **e.params) if isinstance(e, ServiceError) else gettext("Ungültige Eingabe.")
+            flash(msg, "error")
+        else:
+            flash(gettext("Die Buchung ist zugeordnet."), "info")
+        return redirect(url_for("finance.queue"))
+    with db().session() as s:
+        items = bank_queue.open_items(s)
+    return render_template("finance/queue.html", items=items, form=form)
+
+
+@bp.get("/hauptbuch.csv")
+@requires(Perm.FINANCE_VIEW)
+def export_csv():
+    with db().session() as s:
+        data = ledger_export.to_csv(s, _fund(s).id)
+    return Response(data, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=hauptbuch.csv"})
+
+
+@bp.get("/hauptbuch.xlsx")
+@requires(Perm.FINANCE_VIEW)
+def export_xlsx():
+    with db().session() as s:
+        data = ledger_export.to_xlsx(s, _fund(s).id)
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=hauptbuch.xlsx"})
+
+
+@bp.get("/kontoauszug/<int:job_id>/status")
+@requires(Perm.FINANCE_VIEW)
+def import_status_json(job_id: int):
+    with db().session() as s:
+        job = s.get(FlowJob, job_id)
+        if job is None or job.flow != statements.RECONCILE_FLOW:
+            abort(404)
+        return {"done": job.state in ("done", "failed"), "state": job.state}

@@ -31,3 +31,11 @@ ROLE_LABELS = {
     "finance": _l("Finanzen"),
     "admin": _l("Administration"),
 }
+
+PAYOUT_STATE_LABELS = {
+    "due": _l("fällig"),
+    "released": _l("freigegeben"),
+    "sent": _l("an die Bank übergeben"),
+    "booked": _l("gebucht"),
+    "returned": _l("zurückgekommen"),
+}

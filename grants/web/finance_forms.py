@@ -1,0 +1,45 @@
+"""Forms of the finance front door."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from grants.domain.money import AmountError, parse_amount
+
+
+def amount_validator(form, field):
+    try:
+        field.parsed = parse_amount(field.data or "")
+    except AmountError:
+        raise ValidationError(_l("Bitte geben Sie einen Betrag wie 1.250,00 an (ohne Minus, höchstens zwei Nachkommastellen).")) from None
+    if field.parsed <= 0:
+        raise ValidationError(_l("Der Betrag muss größer als 0 sein."))
+
+
+class DonationForm(FlaskForm):
+    donor = StringField(_l("Spender oder Spenderin"), validators=[
+        DataRequired(_l("Bitte geben Sie an, wer gespendet hat.")), Length(max=200)])
+    booked_on = DateField(_l("Eingangsdatum"), default=date.today, validators=[
+        DataRequired(_l("Bitte geben Sie ein Datum an."))])
+    amount = StringField(_l("Betrag in Euro"), validators=[DataRequired(_l("Bitte geben Sie einen Betrag an.")),
+                                                          amount_validator], render_kw={"inputmode": "decimal"})
+    purpose = TextAreaField(_l("Verwendungszweck"), validators=[Optional(), Length(max=1000)])
+
+
+class StatementUploadForm(FlaskForm):
+    statement = FileField(_l("Kontoauszug (camt.053 als XML oder ZIP)"), validators=[
+        FileRequired(_l("Bitte wählen Sie eine Datei aus."))])
+
+
+class AssignForm(FlaskForm):
+    entry_id = HiddenField()
+    kind = SelectField(_l("Zuordnung"), choices=[
+        ("donation", _l("Spende")), ("refund", _l("Rückzahlung zu einem Antrag")),
+        ("payout", _l("Auszahlung")), ("other", _l("Sonstiges (nicht fondsrelevant)"))])
+    file_number = StringField(_l("Aktenzeichen (bei Rückzahlung)"), validators=[Optional(), Length(max=20)])
+    payout_id = SelectField(_l("Auszahlung (bei Auszahlung)"), coerce=str, choices=[], validate_choice=False)
+    note = StringField(_l("Notiz"), validators=[Optional(), Length(max=500)])

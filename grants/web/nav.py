@@ -1,0 +1,14 @@
+"""The navigation of each front door, as data."""
+
+from flask_babel import lazy_gettext as _l
+
+NAV = {
+    "applicant": [("applicant.home", _l("Meine Anträge"))],
+    "staff": [("staff.home", _l("Anträge"))],
+    "committee": [("committee.home", _l("Sitzungen"))],
+    "chair": [("committee.home", _l("Sitzungen"))],
+    "finance": [("finance.home", _l("Übersicht")), ("finance.payout_list", _l("Auszahlungen")),
+                ("finance.upload", _l("Kontoauszug einlesen")), ("finance.queue", _l("Offene Posten")),
+                ("finance.donation", _l("Spende erfassen"))],
+    "admin": [("admin.home", _l("Übersicht"))],
+}

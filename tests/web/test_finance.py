@@ -1,0 +1,138 @@
+"""The finance front door: role checks, four eyes in the web, donation by hand, upload, queue, exports."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from grants.models import BankEntry, FlowJob, LedgerEntry, Payout, PayoutRun
+from grants.services import fund as fund_service
+from tests.camt_builder import N, T, statement
+from tests.factories import granted_case
+from tests.web.helpers import csrf, login
+
+FUND_IBAN = "DE89370400440532013000"
+
+
+def _post(client, path, data=None, page="/finanzen/", **kw):
+    token = csrf(client.get(page).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **(data or {})}, **kw)
+
+
+@pytest.mark.parametrize("who", ["applicant_a", "staff", "committee", "chair", "admin"])
+@pytest.mark.parametrize("path", ["/finanzen/auszahlungen", "/finanzen/kontoauszug", "/finanzen/offene-posten",
+                                  "/finanzen/hauptbuch.csv", "/finanzen/spenden/neu"])
+def test_only_finance_may(client, world, who, path):
+    login(client, f"{who}@test.example")
+    assert client.get(path).status_code == 403
+
+
+def test_dashboard_shows_balances_in_german_format(client, world):
+    login(client, "finance@test.example")
+    html = client.get("/finanzen/").get_data(as_text=True)
+    assert "10.000,00\xa0€" in html
+    assert "<svg" in html and "Spenden, Bewilligungen und Auszahlungen je Monat" in html
+
+
+def test_donation_by_hand_with_bad_amounts_refused(client, world, db):
+    login(client, "finance@test.example")
+    page = "/finanzen/spenden/neu"
+    for bad in ("1e5", "-500", "12,345", "abc"):
+        r = _post(client, page, {"donor": "Rotary", "booked_on": "2026-11-20", "amount": bad}, page=page)
+        assert r.status_code == 400 and "Bitte geben Sie einen Betrag wie 1.250,00 an" in r.get_data(as_text=True)
+        assert 'value="Rotary"' in r.get_data(as_text=True)   # nothing typed is lost
+    r = _post(client, page, {"donor": "Rotary Club", "booked_on": "2026-11-20", "amount": "1.250,50",
+                             "purpose": "Benefizkonzert"}, page=page)
+    assert r.status_code == 302
+    with db.session() as s:
+        assert fund_service.balances(s, world.fund_id).donations == Decimal("11250.50")
+
+
+def test_four_eyes_in_the_web_and_sepa_download(app, world, db):
+    granted_case(db, world, "900.00")
+    c1, c2 = app.test_client(), app.test_client()
+    login(c1, "finance@test.example")
+    login(c2, "finance2@test.example")
+    page = "/finanzen/auszahlungen"
+    assert _post(c1, "/finanzen/auszahlungen/planen", page=page).status_code == 302
+    assert _post(c1, "/finanzen/auszahlungen/zahllauf", page=page).status_code == 302
+    with db.session() as s:
+        run_id = s.scalar(select(PayoutRun.id))
+    _post(c1, f"/finanzen/auszahlungen/zahllauf/{run_id}/freigeben", page=page)
+    with db.session() as s:
+        assert s.scalar(select(Payout.state)) == "due"
+    assert "Freigabe durch eine zweite Person" in c1.get(page).get_data(as_text=True)
+    _post(c2, f"/finanzen/auszahlungen/zahllauf/{run_id}/freigeben", page=page)
+    resp = _post(c2, "/finanzen/auszahlungen/sepa-datei", page=page)
+    assert resp.status_code == 200 and resp.mimetype == "application/xml"
+    assert b"pain.001.001.09" in resp.data and b"<InstdAmt Ccy=\"EUR\">900.00</InstdAmt>" in resp.data
+    with db.session() as s:
+        assert s.scalar(select(Payout.state)) == "sent"
+
+
+def test_upload_runs_the_reconciliation_flow_and_the_queue_assigns(client, world, db, prefect_harness, config):
+    from grants.flows import runtime
+    from grants.flows.engine import JobRunner
+
+    login(client, "finance@test.example")
+    xml = statement(FUND_IBAN, [N("75.00", False, [T("75.00", "X1", "Druckerei", "DE02120300000000202051", "Flyer")]),
+                                N("30.00", True, [T("30.00", None, "Anna", None, "Spende")])])
+    r = _post(client, "/finanzen/kontoauszug", {"statement": (io.BytesIO(xml), "auszug.xml")},
+              page="/finanzen/kontoauszug", content_type="multipart/form-data")
+    assert r.status_code == 302
+    status_page = r.headers["Location"]
+    assert "wird eingelesen" in client.get(status_page).get_data(as_text=True)
+    runtime.install(config, db)
+    try:
+        JobRunner(db).drain(timeout=120)
+    finally:
+        runtime.reset()
+    html = client.get(status_page).get_data(as_text=True)
+    assert "Fertig." in html
+    with db.session() as s:
+        job = s.scalar(select(FlowJob).where(FlowJob.flow == "reconcile_statement"))
+        assert job.result["matched"] == 1 and job.result["unmatched"] == 1
+        entry_id = s.scalar(select(BankEntry.id).where(BankEntry.match_state == "unmatched"))
+    queue = client.get("/finanzen/offene-posten").get_data(as_text=True)
+    assert "Druckerei" in queue
+    # "other" needs a note; with it the entry leaves the queue, audited
+    _post(client, "/finanzen/offene-posten", {"entry_id": entry_id, "kind": "other"}, page="/finanzen/offene-posten")
+    with db.session() as s:
+        assert s.get(BankEntry, entry_id).match_state == "unmatched"
+    _post(client, "/finanzen/offene-posten", {"entry_id": entry_id, "kind": "other", "note": "Druckkosten, Haushalt"},
+          page="/finanzen/offene-posten")
+    with db.session() as s:
+        assert s.get(BankEntry, entry_id).match_state == "ignored"
+
+
+def test_hostile_upload_is_refused_without_booking(client, world, db, prefect_harness, config):
+    from grants.flows import runtime
+    from grants.flows.engine import JobRunner
+
+    login(client, "finance@test.example")
+    r = _post(client, "/finanzen/kontoauszug", {"statement": (io.BytesIO(b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>"), "evil.xml")},
+              page="/finanzen/kontoauszug", content_type="multipart/form-data")
+    runtime.install(config, db)
+    try:
+        JobRunner(db).drain(timeout=120)
+    finally:
+        runtime.reset()
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "abgelehnt" in html and "DOCTYPE" in html
+    with db.session() as s:
+        assert s.scalar(select(BankEntry.id)) is None
+
+
+def test_ledger_exports(client, world, db):
+    with db.session() as s:
+        s.add(LedgerEntry(fund_id=world.fund_id, kind="donation", amount=Decimal("5.00"),
+                          booked_on=__import__("datetime").date(2026, 11, 1), donor="=HYPERLINK(\"x\")"))
+    login(client, "finance@test.example")
+    csv_text = client.get("/finanzen/hauptbuch.csv").data.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Nr.;Buchungsdatum;Art")
+    assert "10000,00" in csv_text and "'=HYPERLINK" in csv_text
+    wb = load_workbook(io.BytesIO(client.get("/finanzen/hauptbuch.xlsx").data))
+    ws = wb.active
+    assert ws["A1"].value == "Nr." and ws["E2"].value == 10000
