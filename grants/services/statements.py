@@ -14,14 +14,15 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Iterator
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.banking.camt import Entry, StatementError, StatementInfo, read
 from grants.domain import reconcile
 from grants.domain.workflow import State
 from grants.models import Application, BankEntry, BankStatement, Fund, LedgerEntry, Membership, Payout, User
-from grants.services import audit, cases, messenger
+from grants.models.base import utcnow
+from grants.services import audit, bulk, cases, messenger
 from grants.services.actor import Actor
 
 MAX_BYTES = 200 * 1024 * 1024      # a statement, after unpacking
@@ -243,15 +244,20 @@ def _update_known(known: reconcile.Known, payout_id: int, state: str) -> None:
 def _flush(db: Session, pending: _Pending, statement: BankStatement | None) -> None:
     if not pending.entries:
         return
-    ids = list(db.scalars(insert(BankEntry).returning(BankEntry.id, sort_by_parameter_order=True),
-                          pending.entries))
+    entry_table, ledger_table = BankEntry.__table__, LedgerEntry.__table__
+    ids = bulk.allocate_ids(db, entry_table, len(pending.entries))
+    for row, id_ in zip(pending.entries, ids):
+        row["id"] = id_
+    bulk.insert(db, entry_table, pending.entries)
     if pending.ledger:
+        now = utcnow()
         rows = []
         for row in pending.ledger:
             row = dict(row)
             row["bank_entry_id"] = ids[row.pop("entry_index")]
-            rows.append(row)
-        db.execute(insert(LedgerEntry), rows)
+            rows.append({"donor": "", "purpose": "", "application_id": None, "payout_id": None,
+                         "created_at": now, **row})
+        bulk.insert(db, ledger_table, rows)
     for payout_id, state, booked_on, reason in pending.payouts:
         p = db.get(Payout, payout_id)
         p.state = state
