@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,65 @@ def test_user_add_with_password_on_stdin(demo_home):
 def test_commands_refuse_an_unmigrated_database(tmp_path):
     r = grants(tmp_path / "empty", "cases")
     assert r.returncode == 1 and "grants init" in r.stderr
+
+
+def test_payout_file_statement_round_trip_through_the_cli(tmp_path, template_db):
+    """What a cron job does: payout file -> the bank's statement -> import; again -> nothing changes."""
+    import shutil
+
+    from lxml import etree
+
+    from tests.camt_builder import N, T, statement
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(template_db, home / "grants.db")
+    assert grants(home, "demo").returncode == 0
+    released = [p for p in json.loads(grants(home, "finance", "payments", "--json").stdout)["payments"]
+                if p["state"] == "released"]
+    assert len(released) >= 2
+    out = tmp_path / "pain.xml"
+    r = grants(home, "finance", "payout-file", str(out))
+    assert r.returncode == 0, r.stderr
+    ns = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
+    root = etree.parse(str(out)).getroot()
+    fund_iban = root.findtext(f".//{ns}DbtrAcct/{ns}Id/{ns}IBAN")
+    txs = [(t.findtext(f"{ns}PmtId/{ns}EndToEndId"), t.find(f"{ns}Amt/{ns}InstdAmt").text,
+            t.findtext(f"{ns}CdtrAcct/{ns}Id/{ns}IBAN")) for t in root.iter(f"{ns}CdtTrfTxInf")]
+    assert {t[0] for t in txs} == {p["end_to_end_id"] for p in released}
+    states = {p["end_to_end_id"]: p["state"] for p in json.loads(grants(home, "finance", "payments", "--json").stdout)["payments"]}
+    assert all(states[e] == "sent" for e, _, _ in txs)
+    before = json.loads(grants(home, "fund", "balance", "--json").stdout)
+
+    stmt = tmp_path / "camt.xml"
+    stmt.write_bytes(statement(fund_iban, [N(a, False, [T(a, e, "x", i)]) for e, a, i in txs]
+                               + [N("100.00", True, [T("100.00", None, "Neue Spenderin", None, "Spende")])]))
+    r = grants(home, "finance", "import-statement", str(stmt), "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)["files"][0]
+    assert (doc["entries"], doc["matched"], doc["unmatched"], doc["already_imported"]) == (len(txs) + 1, len(txs) + 1, 0, 0)
+    after = json.loads(grants(home, "fund", "balance", "--json").stdout)
+    paid = sum(Decimal(a) for _, a, _ in txs)
+    assert Decimal(after["paid"]) - Decimal(before["paid"]) == paid
+    assert Decimal(after["donations"]) - Decimal(before["donations"]) == Decimal("100.00")
+    states = {p["end_to_end_id"]: p["state"] for p in json.loads(grants(home, "finance", "payments", "--json").stdout)["payments"]}
+    assert all(states[e] == "booked" for e, _, _ in txs)
+
+    again = json.loads(grants(home, "finance", "import-statement", str(stmt), "--json").stdout)["files"][0]
+    assert (again["matched"], again["already_imported"]) == (0, len(txs) + 1)
+    assert json.loads(grants(home, "fund", "balance", "--json").stdout) == after
+
+
+def test_import_statement_refuses_bad_files_with_exit_2(demo_home, tmp_path):
+    bad = tmp_path / "broken.xml"
+    bad.write_text("<Document><oops>")
+    missing = tmp_path / "missing.xml"
+    r = grants(demo_home, "finance", "import-statement", str(bad), str(missing), "--json")
+    assert r.returncode == 2
+    assert "broken.xml" in r.stderr and "missing.xml" in r.stderr
+    doc = json.loads(r.stdout)
+    assert [f["file"] for f in doc["files"]] == [str(bad), str(missing)]
+    assert all("error" in f for f in doc["files"])
+    sample = Path(__file__).resolve().parents[2] / "shared" / "samples" / "camt053" / "oca-test-camt053.001.02.xml"
+    r = grants(demo_home, "finance", "import-statement", str(sample))
+    assert r.returncode == 2 and "not a fund account" in r.stderr

@@ -140,6 +140,7 @@ PROJECTS = [
     (0, "Städtereise nach Berlin", "Schinkel", "4900.00", State.REJECTED),
     (1, "Lesepatenschaften", "Innenstadt", "1100.00", State.DEFERRED),
     (2, "Tanz im Quartier", "Dodesheide", "2100.00", State.LETTER_SENT),
+    (1, "Spielplatzfest für Groß und Klein", "Hellern", "650.00", State.LETTER_SENT),
     (0, "Fußballturnier der Nachbarschaften", "Schinkel", "1750.00", State.PAID),
     (1, "Erzählcafé „Angekommen in Osnabrück“", "Innenstadt", "900.00", State.REPORT_DUE),
     (2, "Kunst am Bauzaun", "Fledder", "2600.00", State.REPORT_SUBMITTED),
