@@ -45,3 +45,31 @@ def compute_balances(net_by_kind: Mapping[str, Decimal]) -> Balances:
 def can_commit(balances: Balances, amount: Decimal) -> bool:
     """Never commit more than is available."""
     return amount > ZERO and amount <= balances.available
+
+
+@dataclass(frozen=True)
+class CaseMoney:
+    """What the ledger says about one grant."""
+
+    committed: Decimal       # commitments minus releases
+    paid: Decimal            # payouts minus returns
+    refunded: Decimal
+
+
+def problems(balances: Balances, cases: dict[str, CaseMoney]) -> list[str]:
+    """The invariants the ledger must always keep; an empty list means it reconciles."""
+    found = []
+    if balances.committed < 0:
+        found.append(f"open commitments are negative: {balances.committed}")
+    if balances.paid < 0:
+        found.append(f"paid is negative: {balances.paid}")
+    if balances.available != balances.donations - balances.committed - balances.paid + balances.refunded:
+        found.append("available does not equal donations - committed - paid + refunded")
+    for file_number, m in sorted(cases.items()):
+        if m.paid > m.committed:
+            found.append(f"{file_number}: paid {m.paid} exceeds the commitment {m.committed}")
+        if m.committed < 0 or m.paid < 0:
+            found.append(f"{file_number}: negative commitment or payout")
+        if m.refunded > m.paid:
+            found.append(f"{file_number}: refunded {m.refunded} exceeds what was paid {m.paid}")
+    return found

@@ -11,6 +11,8 @@ CENT = Decimal("0.01")
 # No exponent ("1e5"), no sign, no thousands separators other than the German dot.
 _PLAIN = re.compile(r"^\d{1,12}([.,]\d{1,2})?$")
 _GERMAN_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d{1,2})?$")
+# English grouping only with decimals, so that "1,250" (German: 1.25) stays ambiguous and refused
+_ENGLISH_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+\.\d{1,2}$")
 
 
 class AmountError(ValueError):
@@ -30,6 +32,8 @@ def parse_amount(text: str | Decimal | int) -> Decimal:
         s = text.replace("\u00a0", " ").strip().removesuffix("€").removeprefix("€").strip()
         if _GERMAN_GROUPED.match(s):
             s = s.replace(".", "").replace(",", ".")
+        elif _ENGLISH_GROUPED.match(s):
+            s = s.replace(",", "")
         elif _PLAIN.match(s):
             s = s.replace(",", ".")
         else:

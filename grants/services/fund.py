@@ -118,3 +118,75 @@ def open_counts(db: Session) -> dict[str, int]:
         "released": db.scalar(select(func.count()).select_from(Payout).where(Payout.state == "released")),
         "unmatched": db.scalar(select(func.count()).select_from(BankEntry).where(BankEntry.match_state == "unmatched")),
     }
+
+
+def reconciliation_problems(db: Session, fund_id: int) -> list[str]:
+    """Check the ledger against its invariants, per fund and per grant, and against the payouts."""
+    from grants.domain.ledger import CaseMoney, problems
+    from grants.models import Application
+
+    per_case: dict[str, dict[str, Decimal]] = {}
+    rows = db.execute(select(Application.file_number, LedgerEntry.kind, func.sum(LedgerEntry.amount))
+                      .join(Application, Application.id == LedgerEntry.application_id)
+                      .where(LedgerEntry.fund_id == fund_id, LedgerEntry.kind != "reversal")
+                      .group_by(Application.file_number, LedgerEntry.kind))
+    for fn, kind, total in rows:
+        per_case.setdefault(fn, {})[kind] = total
+    zero = Decimal("0.00")
+    cases = {fn: CaseMoney(k.get("commitment", zero) - k.get("commitment_release", zero),
+                           k.get("payout", zero) - k.get("payout_return", zero), k.get("refund", zero))
+             for fn, k in per_case.items()}
+    found = problems(balances(db, fund_id), cases)
+    # every booked payout has exactly one payout entry in the ledger, and nothing else has one
+    booked = {p.id for p in db.scalars(select(Payout).where(Payout.fund_id == fund_id, Payout.state == "booked"))}
+    in_ledger = [pid for pid in db.scalars(select(LedgerEntry.payout_id).where(
+        LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout"))]
+    returned = [pid for pid in db.scalars(select(LedgerEntry.payout_id).where(
+        LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout_return"))]
+    net = {}
+    for pid in in_ledger:
+        net[pid] = net.get(pid, 0) + 1
+    for pid in returned:
+        net[pid] = net.get(pid, 0) - 1
+    if None in net:
+        found.append("a payout entry in the ledger names no payout")
+        net.pop(None)
+    still_paid = {pid for pid, n in net.items() if n > 0}
+    if still_paid != booked:
+        found.append(f"payouts booked {sorted(booked)} differ from the ledger's {sorted(still_paid)}")
+    return found
+
+
+def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_number: str = "", reason: str) -> LedgerEntry:
+    """A credit booked as a donation was something else: reverse it (never edit) and book it anew."""
+    from grants.domain.roles import Perm
+    from grants.models import Application
+    from grants.services import audit
+    from grants.services.errors import Conflict, Invalid, NotFound
+
+    actor.require(Perm.FINANCE_PREPARE)
+    entry = db.get(LedgerEntry, entry_id)
+    if entry is None or entry.kind != "donation":
+        raise NotFound("Diese Spende gibt es nicht.")
+    if db.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id)) is not None:
+        raise Conflict("Diese Buchung ist schon storniert.")
+    if not reason.strip():
+        raise Invalid("Bitte geben Sie eine Begründung an.")
+    db.add(LedgerEntry(fund_id=entry.fund_id, kind="reversal", amount=entry.amount, booked_on=entry.booked_on,
+                       reverses_id=entry.id, bank_entry_id=entry.bank_entry_id, purpose=reason.strip(),
+                       created_by_id=actor.user_id))
+    new = None
+    if kind == "refund":
+        case = db.scalar(select(Application).where(Application.file_number == file_number.strip().upper()))
+        if case is None:
+            raise Invalid("Kein Antrag mit diesem Aktenzeichen.")
+        new = LedgerEntry(fund_id=entry.fund_id, kind="refund", amount=entry.amount, booked_on=entry.booked_on,
+                          application_id=case.id, bank_entry_id=entry.bank_entry_id, donor=entry.donor,
+                          purpose=entry.purpose, created_by_id=actor.user_id)
+        db.add(new)
+    elif kind != "other":
+        raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
+    db.flush()
+    audit.record(db, actor, "donation_reclassified", obj=entry, reason=reason.strip(),
+                 data={"to": kind, "file_number": file_number})
+    return new or entry

@@ -8,12 +8,12 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from grants.domain.roles import Perm
-from grants.models import Application, FlowJob, Payout, PayoutRun, User
+from grants.models import Application, FlowJob, LedgerEntry, Payout, PayoutRun, User
 from grants.services import bank_queue, ledger_export, payouts, statements
 from grants.services import fund as fund_service
 from grants.services.errors import ServiceError
 from grants.web.access import requires
-from grants.web.finance_forms import AssignForm, DonationForm, StatementUploadForm
+from grants.web.finance_forms import AssignForm, DonationForm, ReclassifyForm, StatementUploadForm
 from grants.web.forms import EmptyForm
 from grants.web.util import config, db, wake_engine
 
@@ -36,8 +36,9 @@ def home():
         months = fund_service.monthly(s, fund.id) if fund else {}
         quarters = fund_service.paid_by_quarter(s, fund.id) if fund else []
         counts = fund_service.open_counts(s)
+        problems = fund_service.reconciliation_problems(s, fund.id) if fund else []
     return render_template("finance/home.html", fund=fund, balances=balances, months=months,
-                           quarters=quarters, counts=counts)
+                           quarters=quarters, counts=counts, problems=problems)
 
 
 @bp.route("/spenden/neu", methods=["GET", "POST"])
@@ -55,6 +56,31 @@ def donation():
             flash(gettext("Die Spende ist gebucht."), "info")
             return redirect(url_for("finance.home"))
     return render_template("finance/donation.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/spenden", methods=["GET", "POST"])
+@requires(Perm.FINANCE_PREPARE)
+def donations():
+    form = ReclassifyForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                with db().session() as s:
+                    fund_service.reclassify_donation(s, g.actor, int(form.entry_id.data or 0), form.kind.data,
+                                                     file_number=form.file_number.data or "", reason=form.reason.data)
+            except ServiceError as e:
+                flash(gettext(e.msgid, **e.params), "error")
+            else:
+                flash(gettext("Die Spende ist umgebucht (Storno und neue Buchung)."), "info")
+        else:
+            flash(gettext("Bitte geben Sie eine Begründung an."), "error")
+        return redirect(url_for("finance.donations"))
+    with db().session() as s:
+        fund = _fund(s)
+        rows = s.scalars(select(LedgerEntry).where(LedgerEntry.fund_id == fund.id, LedgerEntry.kind == "donation")
+                         .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()).limit(200)).all()
+        reversed_ids = set(s.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.is_not(None))))
+    return render_template("finance/donations.html", rows=rows, reversed_ids=reversed_ids, form=form)
 
 
 @bp.get("/auszahlungen")

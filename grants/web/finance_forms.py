@@ -43,3 +43,12 @@ class AssignForm(FlaskForm):
     file_number = StringField(_l("Aktenzeichen (bei Rückzahlung)"), validators=[Optional(), Length(max=20)])
     payout_id = SelectField(_l("Auszahlung (bei Auszahlung)"), coerce=str, choices=[], validate_choice=False)
     note = StringField(_l("Notiz"), validators=[Optional(), Length(max=500)])
+
+
+class ReclassifyForm(FlaskForm):
+    entry_id = HiddenField()
+    kind = SelectField(_l("Richtig ist"), choices=[("refund", _l("Rückzahlung zu einem Antrag")),
+                                                   ("other", _l("Sonstiges (nicht fondsrelevant)"))])
+    file_number = StringField(_l("Aktenzeichen (bei Rückzahlung)"), validators=[Optional(), Length(max=20)])
+    reason = StringField(_l("Begründung"), validators=[DataRequired(_l("Bitte geben Sie eine Begründung an.")),
+                                                      Length(max=500)])

@@ -9,6 +9,6 @@ NAV = {
     "chair": [("committee.home", _l("Sitzungen"))],
     "finance": [("finance.home", _l("Übersicht")), ("finance.payout_list", _l("Auszahlungen")),
                 ("finance.upload", _l("Kontoauszug einlesen")), ("finance.queue", _l("Offene Posten")),
-                ("finance.donation", _l("Spende erfassen"))],
+                ("finance.donations", _l("Spenden"))],
     "admin": [("admin.home", _l("Übersicht"))],
 }

@@ -33,6 +33,8 @@ def test_finance_pages_are_accessible(page, live_server, world, db, tmp_path):
     assert "Freigabe durch eine zweite Person" in page.content()
     assert axe_violations(page) == []
 
+    page.get_by_role("link", name="Spenden", exact=True).click()
+    assert axe_violations(page) == []
     page.get_by_role("link", name="Spende erfassen").click()
     page.get_by_label("Spender oder Spenderin").fill("Bürgerstiftung")
     page.get_by_label("Betrag in Euro").fill("1e5")

@@ -257,3 +257,50 @@ def test_oversized_files_and_zip_bombs_are_refused(db, world, tmp_path):
     with pytest.raises(StatementError, match="inflates|larger than"):
         _import(db, tmp_path, bomb, name="bomb.zip", max_bytes=10_000)
     assert _nothing_booked(db) == (0, 0, 0)
+
+
+def test_the_ledger_reconciles_through_the_whole_round_trip(db, world, tmp_path):
+    case_ids, root = _pay_out(db, world, tmp_path, "1000.00", "400.00")
+    (e1, a1, i1, n1), (e2, a2, i2, n2) = _transfers(root)
+    _import(db, tmp_path, statement(FUND_IBAN, [N(a1, False, [T(a1, e1, n1, i1)]), N(a2, False, [T(a2, e2, n2, i2)])]))
+    _import(db, tmp_path, statement(FUND_IBAN, [N(a2, True, [T(a2, e2, n2, i2, return_reason="AC04")])],
+                                    stmt_id="S2"), name="r.xml")
+    with db.session() as s:
+        assert fund_service.reconciliation_problems(s, world.fund_id) == []
+        # a payout entry without a booked payout is found
+        s.add(LedgerEntry(fund_id=world.fund_id, kind="payout", amount=D("5.00"), booked_on=date(2026, 11, 1),
+                          application_id=case_ids[0]))
+        s.flush()
+        assert fund_service.reconciliation_problems(s, world.fund_id)
+
+
+def test_a_donation_is_reclassified_by_reversal_never_edited(db, world, tmp_path):
+    case_ids, root = _pay_out(db, world, tmp_path, "500.00")
+    e, a, i, n = _transfers(root)[0]
+    with db.session() as s:
+        fn = s.get(Application, case_ids[0]).file_number
+    _import(db, tmp_path, statement(FUND_IBAN, [N(a, False, [T(a, e, n, i)]),
+                                                N("60.00", True, [T("60.00", None, "Verein A e.V.", None, "Rest")])]))
+    before = _balances(db, world)
+    finance = actor_for(db, world.users["finance"])
+    with db.session() as s:
+        donation = s.scalar(select(LedgerEntry).where(LedgerEntry.kind == "donation", LedgerEntry.bank_entry_id.is_not(None)))
+        fund_service.reclassify_donation(s, finance, donation.id, "refund", file_number=fn, reason="war eine Rückzahlung")
+    after = _balances(db, world)
+    assert after.donations == before.donations - D("60.00") and after.refunded == before.refunded + D("60.00")
+    assert after.available == before.available
+    with db.session() as s:
+        assert s.get(LedgerEntry, donation.id).kind == "donation"          # the original row is untouched
+        assert fund_service.reconciliation_problems(s, world.fund_id) == []
+
+
+def test_instalments_split_by_configuration(db, world):
+    from grants.models import Program
+
+    with db.session() as s:
+        s.get(Program, world.program_id).rules = {"instalments": [70, 30]}
+    granted_case(db, world, "1000.01")
+    with db.session() as s:
+        created = payouts.plan(s, actor_for(db, world.users["finance"]))
+    assert [p.amount for p in created] == [D("700.01"), D("300.00")] or [p.amount for p in created] == [D("700.00"), D("300.01")]
+    assert sum(p.amount for p in created) == D("1000.01")

@@ -7,13 +7,13 @@ from grants.domain.money import AmountError, fmt_plain, from_cents, parse_amount
 
 @pytest.mark.parametrize("text,expected", [
     ("500", "500.00"), ("500,5", "500.50"), ("1250.00", "1250.00"), ("1.250,00", "1250.00"),
-    ("5.000", "5000.00"), (" 4999,99 € ", "4999.99"), ("0", "0.00"),
+    ("5.000", "5000.00"), (" 4999,99 € ", "4999.99"), ("0", "0.00"), ("1,250.00", "1250.00"),
 ])
 def test_amounts_people_write(text, expected):
     assert parse_amount(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["1e5", "-500", "500,001", "abc", "", "NaN", "Infinity", "1,2,3", "0x10", "5 00"])
+@pytest.mark.parametrize("text", ["1e5", "-500", "500,001", "abc", "", "NaN", "Infinity", "1,2,3", "0x10", "5 00", "1,250", "1.250.00"])
 def test_refused_amounts(text):
     with pytest.raises(AmountError):
         parse_amount(text)
