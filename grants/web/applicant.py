@@ -1,13 +1,25 @@
-"""The applicant's front door: the organisation's applications."""
+"""The applicant's front door: the organisation's applications, the form step by step with
+drafts, the preview and submission, each case with its history, answers and withdrawal."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale, gettext
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, TextAreaField
+from flask_wtf.file import FileField
 
 from grants.domain.roles import Perm
-from grants.services import queries
+from grants.domain.workflow import State
+from grants.models import Application, Attachment, Comment, Letter, Organisation, Program
+from grants.models.base import utcnow
+from grants.services import cases, drafts, queries, uploads
+from grants.services.errors import ServiceError
+from grants.web import form_builder
 from grants.web.access import requires
-from grants.web.util import db
+from grants.web.forms import EmptyForm
+from grants.web.util import config, db, wake_engine
 
 bp = Blueprint("applicant", __name__, url_prefix="/antrag")
 
@@ -17,4 +29,228 @@ bp = Blueprint("applicant", __name__, url_prefix="/antrag")
 def home():
     with db().session() as s:
         rows = queries.case_rows(s, g.actor)
-    return render_template("applicant/home.html", rows=rows)
+    return render_template("applicant/home.html", rows=rows, form=EmptyForm())
+
+
+@bp.post("/neu")
+@requires(Perm.APPLY)
+def new():
+    with db().session() as s:
+        case = drafts.open_draft(s, g.actor)
+        case_id = case.id
+        first = drafts.spec_for(s.get(Program, case.program_id)).steps[0].id
+    return redirect(url_for("applicant.step", case_id=case_id, step_id=first))
+
+
+def _context(s, case_id: int):
+    case = drafts.editable_case(s, g.actor, case_id)
+    program = s.get(Program, case.program_id)
+    org = s.get(Organisation, case.organisation_id)
+    return case, drafts.spec_for(program), org.kind.value
+
+
+class UploadForm(FlaskForm):
+    file = FileField()
+    kind = SelectField(choices=[])
+
+
+@bp.route("/<int:case_id>/schritt/<step_id>", methods=["GET", "POST"])
+@requires(Perm.APPLY)
+def step(case_id: int, step_id: str):
+    lang = str(get_locale())
+    autosave = request.headers.get("X-Autosave") == "1"
+    with db().session() as s:
+        case, spec, kind = _context(s, case_id)
+        step = spec.step(step_id)
+        if step is None:
+            abort(404)
+        values = drafts.values(case)
+        rows = {"cost_items": len(values["cost_items"]), "other_funding": len(values["other_funding"])}
+        extra = 1 if request.method == "POST" and request.form.get("action") == "add_row" else 0
+        if request.args.get("rows", "").isdigit():
+            extra = min(int(request.args["rows"]), 20)
+        rows = {k: v + extra for k, v in rows.items()}
+        Form = form_builder.build(step, lang, kind, rows)
+        form = Form()
+        form_builder.mark_required(form, step, kind)
+        if request.method == "GET":
+            form_builder.fill(form, step, kind, values, drafts.raw_inputs(case))
+        else:
+            valid = form.validate_on_submit()
+            if "csrf_token" in form.errors:
+                abort(400)
+            good, bad = form_builder.cleaned(form, step, kind)
+            drafts.save_step(s, g.actor, case, step, good, bad)
+            if autosave:
+                return jsonify({"saved": True, "at": utcnow().isoformat(), "invalid": sorted(bad)})
+            action = request.form.get("action", "save")
+            if valid and action in ("next", "back", "preview", "save"):
+                index = [st.id for st in spec.steps].index(step.id)
+                if action == "next" and index + 1 < len(spec.steps):
+                    target = url_for("applicant.step", case_id=case_id, step_id=spec.steps[index + 1].id)
+                elif action == "back" and index > 0:
+                    target = url_for("applicant.step", case_id=case_id, step_id=spec.steps[index - 1].id)
+                elif action in ("next", "preview"):
+                    target = url_for("applicant.preview", case_id=case_id)
+                else:
+                    flash(gettext("Gespeichert. Sie können jederzeit hier weitermachen."), "info")
+                    target = url_for("applicant.step", case_id=case_id, step_id=step.id)
+                return redirect(target)
+            if action == "add_row" and valid:
+                return redirect(url_for("applicant.step", case_id=case_id, step_id=step.id, rows=3) + "#cost_items")
+        attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)
+                                .order_by(Attachment.id)).all()
+        upload_form = UploadForm(prefix="up")
+        att_field = next((f for f in step.fields if f.type == "attachments"), None)
+        if att_field:
+            upload_form.kind.choices = [(k, ATTACHMENT_KINDS.get(k, k)) for k in att_field.kinds] or [("other", ATTACHMENT_KINDS["other"])]
+    status = 400 if request.method == "POST" else 200
+    return render_template("applicant/step.html", case=case, spec=spec, step=step, form=form, lang=lang,
+                           kind=kind, attachments=attachments, upload_form=upload_form, att_field=att_field,
+                           steps=spec.steps), status
+
+
+from flask_babel import lazy_gettext as _l  # noqa: E402
+
+ATTACHMENT_KINDS = {"quote": _l("Angebot / Kostenvoranschlag"), "flyer": _l("Flyer oder Einladung"),
+                    "partner_letter": _l("Zusage eines Partners"), "other": _l("Sonstiges")}
+
+
+@bp.post("/<int:case_id>/anlagen")
+@requires(Perm.APPLY)
+def upload(case_id: int):
+    form = UploadForm(prefix="up")
+    f = request.files.get("up-file")
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    if f is None or not f.filename:
+        flash(gettext("Bitte wählen Sie eine Datei aus."), "error")
+    else:
+        try:
+            with db().session() as s:
+                case, spec, kind = _context(s, case_id)
+                uploads.store(s, g.actor, config().uploads_dir, organisation_id=case.organisation_id,
+                              application_id=case.id, kind=request.form.get("up-kind", "other"),
+                              filename=f.filename, stream=f.stream)
+        except ServiceError as e:
+            flash(gettext(e.msgid, **e.params), "error")
+        else:
+            flash(gettext("Die Datei ist hochgeladen."), "info")
+    step_id = request.args.get("step", "anlagen")
+    return redirect(url_for("applicant.step", case_id=case_id, step_id=step_id))
+
+
+@bp.post("/<int:case_id>/anlagen/<int:attachment_id>/loeschen")
+@requires(Perm.APPLY)
+def remove_upload(case_id: int, attachment_id: int):
+    with db().session() as s:
+        _context(s, case_id)
+        path = uploads.remove(s, g.actor, config().uploads_dir, attachment_id, case_id)
+    path.unlink(missing_ok=True)
+    flash(gettext("Die Datei ist entfernt."), "info")
+    return redirect(url_for("applicant.step", case_id=case_id, step_id=request.args.get("step", "anlagen")))
+
+
+@bp.get("/<int:case_id>/anlagen/<int:attachment_id>")
+@requires(Perm.APPLY)
+def download(case_id: int, attachment_id: int):
+    with db().session() as s:
+        case = cases.get_case(s, g.actor, case_id)
+        att = s.get(Attachment, attachment_id)
+        if att is None or att.application_id != case.id:
+            abort(404)
+        path = uploads.path_of(config().uploads_dir, att)
+    return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+
+
+class SubmitForm(FlaskForm):
+    confirm = BooleanField(_l("Ich versichere, dass die Angaben richtig und vollständig sind."))
+
+
+@bp.route("/<int:case_id>/vorschau", methods=["GET", "POST"])
+@requires(Perm.APPLY)
+def preview(case_id: int):
+    lang = str(get_locale())
+    form = SubmitForm()
+    submitted, file_number = False, None
+    with db().session() as s:
+        case, spec, kind = _context(s, case_id)
+        missing = drafts.missing(s, case)
+        if request.method == "POST" and form.validate_on_submit():
+            if not form.confirm.data:
+                form.confirm.errors = [gettext("Bitte bestätigen Sie, dass die Angaben stimmen.")]
+            elif not missing:
+                try:
+                    drafts.submit(s, g.actor, case)
+                except ServiceError as e:
+                    flash(gettext(e.msgid, **e.params), "error")
+                else:
+                    file_number = case.file_number
+                    submitted = True
+        values = drafts.values(case)
+        attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all()
+    if submitted:
+        wake_engine()
+        flash(gettext("Ihr Antrag ist eingegangen. Ihr Aktenzeichen: %(fn)s. Eine Eingangsbestätigung "
+                      "kommt per E-Mail.", fn=file_number), "info")
+        return redirect(url_for("applicant.case", case_id=case_id))
+    return render_template("applicant/preview.html", case=case, spec=spec, kind=kind, lang=lang, values=values,
+                           missing=missing, form=form, attachments=attachments,
+                           kind_labels=ATTACHMENT_KINDS), 400 if request.method == "POST" else 200
+
+
+class WithdrawForm(FlaskForm):
+    sure = BooleanField(_l("Ja, ich ziehe den Antrag zurück."))
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Ihre Antwort"))
+
+
+@bp.get("/<int:case_id>")
+@requires(Perm.APPLY)
+def case(case_id: int):
+    with db().session() as s:
+        case = cases.get_case(s, g.actor, case_id)
+        history = cases.history(s, case.id)
+        comments = s.scalars(select(Comment).where(Comment.application_id == case.id,
+                                                   Comment.visible_to_applicant.is_(True))
+                             .order_by(Comment.created_at)).all()
+        letters = s.scalars(select(Letter).where(Letter.application_id == case.id,
+                                                 Letter.state.in_(("released", "dispatched")))
+                            .order_by(Letter.created_at)).all()
+        missing = drafts.missing(s, case) if case.state == State.DRAFT.value else []
+    return render_template("applicant/case.html", case=case, history=history, comments=comments,
+                           letters=letters, withdraw_form=WithdrawForm(), answer_form=AnswerForm(),
+                           missing=missing, State=State)
+
+
+@bp.post("/<int:case_id>/zurueckziehen")
+@requires(Perm.APPLY)
+def withdraw(case_id: int):
+    form = WithdrawForm()
+    if not form.validate_on_submit() or not form.sure.data:
+        flash(gettext("Bitte bestätigen Sie, dass Sie den Antrag zurückziehen wollen."), "error")
+        return redirect(url_for("applicant.case", case_id=case_id))
+    with db().session() as s:
+        case = cases.get_case(s, g.actor, case_id)
+        cases.transition(s, case, "withdraw", g.actor)
+    flash(gettext("Der Antrag ist zurückgezogen."), "info")
+    return redirect(url_for("applicant.case", case_id=case_id))
+
+
+@bp.post("/<int:case_id>/antworten")
+@requires(Perm.APPLY)
+def answer(case_id: int):
+    form = AnswerForm()
+    text = (form.answer.data or "").strip() if form.validate_on_submit() else ""
+    if not text:
+        flash(gettext("Bitte schreiben Sie eine Antwort."), "error")
+        return redirect(url_for("applicant.case", case_id=case_id))
+    with db().session() as s:
+        case = cases.get_case(s, g.actor, case_id)
+        s.add(Comment(application_id=case.id, author_id=g.actor.user_id, body=text[:10000], visible_to_applicant=True))
+        cases.transition(s, case, "resubmit", g.actor, reason=text[:500])
+    wake_engine()
+    flash(gettext("Danke! Ihre Antwort ist beim Fachdienst; die Prüfung geht weiter."), "info")
+    return redirect(url_for("applicant.case", case_id=case_id))

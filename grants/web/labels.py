@@ -39,3 +39,25 @@ PAYOUT_STATE_LABELS = {
     "booked": _l("gebucht"),
     "returned": _l("zurückgekommen"),
 }
+
+# What each state means for the applicant, in plain words.
+STATE_HELP = {
+    "draft": _l("Der Antrag ist noch nicht abgeschickt. Sie können ihn jederzeit weiter ausfüllen."),
+    "submitted": _l("Ihr Antrag ist eingegangen. Die Prüfung beginnt gleich."),
+    "screening": _l("Der Fachdienst Integration prüft Ihren Antrag."),
+    "needs_info": _l("Es fehlen noch Angaben. Bitte lesen Sie die Nachricht unten und ergänzen Sie den Antrag."),
+    "ready_for_committee": _l("Die Prüfung ist abgeschlossen. Der Koordinierungsstab entscheidet in einer seiner nächsten Sitzungen."),
+    "on_agenda": _l("Ihr Antrag steht auf der Tagesordnung der nächsten Sitzung des Koordinierungsstabs."),
+    "approved": _l("Der Koordinierungsstab hat Ihren Antrag bewilligt. Der Bescheid kommt in Kürze."),
+    "partly_approved": _l("Der Koordinierungsstab hat einen Teil bewilligt. Der Bescheid kommt in Kürze."),
+    "rejected": _l("Der Koordinierungsstab hat den Antrag abgelehnt. Die Gründe stehen im Bescheid."),
+    "deferred": _l("Die Entscheidung ist auf die nächste Sitzung vertagt."),
+    "letter_sent": _l("Der Bescheid ist verschickt. Die Auszahlung wird vorbereitet."),
+    "paid": _l("Der Zuschuss ist ausgezahlt. Viel Erfolg mit Ihrem Projekt!"),
+    "report_due": _l("Bitte reichen Sie den Verwendungsnachweis bis zur genannten Frist ein."),
+    "report_submitted": _l("Ihr Verwendungsnachweis ist eingegangen und wird geprüft."),
+    "closed": _l("Der Vorgang ist abgeschlossen. Danke!"),
+    "reclaim": _l("Ein Teil des Zuschusses wird zurückgefordert. Die Einzelheiten stehen im Bescheid."),
+    "withdrawn": _l("Sie haben den Antrag zurückgezogen."),
+    "ineligible": _l("Der Antrag kann nicht gefördert werden. Die Gründe haben wir Ihnen mitgeteilt."),
+}

@@ -17,7 +17,34 @@
     }
     window.setTimeout(tick, 800);
   }
+  // Forms with data-autosave="URL" are saved in the background a few seconds after the last
+  // change, so that nothing typed is lost when the browser closes. The page itself still saves
+  // with its buttons when there is no script.
+  function autosave(form) {
+    var url = form.getAttribute("data-autosave");
+    var status = document.getElementById("autosave-status");
+    var timer = null;
+    var lang = document.documentElement.lang;
+    function save() {
+      var data = new FormData(form);
+      fetch(url, { method: "POST", body: data, credentials: "same-origin",
+                   headers: { "X-Autosave": "1", "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (res) {
+          if (res && res.saved && status) {
+            var t = new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+            status.textContent = (lang === "en" ? "Saved automatically at " : "Automatisch gespeichert um ") + t;
+          }
+        })
+        .catch(function () {});
+    }
+    form.addEventListener("input", function () {
+      if (timer) { window.clearTimeout(timer); }
+      timer = window.setTimeout(save, 3000);
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-poll]").forEach(poll);
+    document.querySelectorAll("form[data-autosave]").forEach(autosave);
   });
 })();
