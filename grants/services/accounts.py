@@ -67,6 +67,10 @@ class LoginThrottled(Conflict):
     status = 429
 
 
+class EmailNotConfirmed(Conflict):
+    status = 403
+
+
 def authenticate(db: Session, email: str, password: str, remote_addr: str) -> User | None:
     """The user if the password is right; None otherwise. Raises LoginThrottled when too many
     failures came for this address or from this client recently."""
@@ -80,8 +84,10 @@ def authenticate(db: Session, email: str, password: str, remote_addr: str) -> Us
         raise LoginThrottled("Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie 15 Minuten "
                              "oder setzen Sie Ihr Passwort zurück.")
     user = db.scalar(select(User).where(User.email == email_n))
-    ok = verify_password(user.password_hash if user else None, password)
-    ok = ok and user is not None and user.active and user.email_confirmed_at is not None
+    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+    if ok and user.email_confirmed_at is None:
+        # only someone with the right password learns this, so it reveals nothing
+        raise EmailNotConfirmed("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse mit dem Link aus unserer E-Mail.")
     db.add(LoginAttempt(email=email_n, remote_addr=remote_addr, success=ok))
     if not ok:
         return None

@@ -9,7 +9,9 @@ from grants.domain.roles import FRONT_DOOR, Role
 from grants.services import accounts
 from grants.services.errors import Invalid
 from grants.web.access import login_required, public
-from grants.web.forms import EmptyForm, ForgotForm, LoginForm, ResetForm
+from grants.services import organisations
+from grants.services.errors import ServiceError
+from grants.web.forms import AcceptInviteForm, EmptyForm, ForgotForm, LoginForm, RegisterForm, ResetForm
 from grants.web.util import client_addr, config, db, safe_next, wake_engine
 
 bp = Blueprint("auth", __name__)
@@ -36,11 +38,15 @@ def login():
                 user = None
                 form.form_errors.append(gettext(e.msgid))
                 status = 429
+            except accounts.EmailNotConfirmed as e:
+                user = None
+                form.form_errors.append(gettext(e.msgid))
+                status = 403
         if user is not None:
             _start_session(user)
             target = safe_next(request.args.get("next"), url_for(FRONT_DOOR[Role(user.role)]))
             return redirect(target)
-        if status != 429:
+        if status not in (429, 403):
             form.form_errors.append(gettext("E-Mail-Adresse oder Passwort stimmen nicht."))
             status = 401
     elif request.method == "POST":
@@ -100,3 +106,37 @@ def confirm(token: str):
         return redirect(url_for("public.index"))
     flash(gettext("Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/registrieren", methods=["GET", "POST"])
+@public
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            with db().session() as s:
+                organisations.register(s, config().secret_key, config().base_url, org_name=form.org_name.data,
+                                       kind=form.kind.data, email=form.email.data, name=form.name.data,
+                                       password=form.password.data)
+        except ServiceError as e:
+            form.form_errors.append(gettext(e.msgid, **e.params))
+        else:
+            wake_engine()
+            return render_template("auth/registered.html", email=form.email.data)
+    return render_template("auth/register.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+@public
+def accept_invite(token: str):
+    form = AcceptInviteForm()
+    if form.validate_on_submit():
+        try:
+            with db().session() as s:
+                organisations.accept_invite(s, config().secret_key, token, form.name.data, form.password.data)
+        except ServiceError as e:
+            form.form_errors.append(gettext(e.msgid, **e.params))
+        else:
+            flash(gettext("Willkommen! Ihr Konto ist eingerichtet. Bitte melden Sie sich an."), "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/invite.html", form=form), 400 if request.method == "POST" else 200

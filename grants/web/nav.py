@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 NAV = {
-    "applicant": [("applicant.home", _l("Meine Anträge"))],
+    "applicant": [("applicant.home", _l("Meine Anträge")), ("organisation.show", _l("Meine Organisation"))],
     "staff": [("staff.home", _l("Anträge"))],
     "committee": [("committee.home", _l("Sitzungen"))],
     "chair": [("committee.home", _l("Sitzungen"))],

@@ -1,0 +1,188 @@
+"""Organisations: registration with a first user, the profile by type, the bank account,
+non-profit proofs, parish signatories, invitations of further users."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grants.domain.eligibility import proof_valid_on
+from grants.models import Membership, NonProfitProof, Organisation, OrgKind, ProofKind, Signatory, User
+from grants.models.base import utcnow
+from grants.services import accounts, audit, messenger
+from grants.services.actor import Actor
+from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
+from grants.services.passwords import check_password, hash_password
+
+INVITE_MAX_AGE = 14 * 86400
+
+
+def normalise_iban(value: str) -> tuple[str, str | None]:
+    """(IBAN in compact form, BIC if known) or Invalid with a German message."""
+    try:
+        iban = IBAN(value)
+    except SchwiftyException:
+        raise Invalid("Diese IBAN ist nicht gültig. Bitte prüfen Sie sie (z. B. DE89 3704 0044 0532 0130 00).") from None
+    try:
+        bic = str(iban.bic) if iban.bic else None
+    except SchwiftyException:
+        bic = None
+    return iban.compact, bic
+
+
+def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: str, email: str, name: str,
+             password: str) -> User:
+    """A new organisation and its first user, who must confirm the e-mail address."""
+    org_name = " ".join(org_name.split())
+    if not org_name:
+        raise Invalid("Bitte geben Sie den Namen Ihrer Organisation an.")
+    try:
+        kind_ = OrgKind(kind)
+    except ValueError:
+        raise Invalid("Bitte wählen Sie die Art Ihrer Organisation.") from None
+    if db.scalar(select(Organisation.id).where(Organisation.name == org_name)) is not None:
+        raise Conflict("Eine Organisation mit diesem Namen ist schon registriert. Bitten Sie dort um eine Einladung.")
+    org = Organisation(name=org_name, kind=kind_)
+    db.add(org)
+    db.flush()
+    system = Actor.system("registration")
+    user = accounts.create_user(db, system, email, "applicant", password, name=name.strip(), org_name=org_name,
+                                confirmed=False)
+    audit.record(db, system, "organisation_registered", obj=org, data={"kind": kind_.value, "email": user.email})
+    token = accounts.confirmation_token(secret, user)
+    messenger.send(db, key=f"confirm:{user.id}", to=user.email, template="confirm_email", user_id=user.id,
+                   subject="Bitte bestätigen Sie Ihre E-Mail-Adresse – Dein Quartier und du",
+                   body=(f"Guten Tag {user.name},\n\nSie haben {org.name} für das Förderprogramm „Dein Quartier und du“ "
+                         "registriert. Bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link (7 Tage gültig):\n\n"
+                         f"{base_url}/bestaetigen/{token}\n\nStadt Osnabrück – Fachdienst Integration"))
+    return user
+
+
+def _org_for(db: Session, actor: Actor, org_id: int, *, manage: bool = False) -> Organisation:
+    if not actor.member_of(org_id):
+        raise NotFound("Diese Organisation gibt es nicht.")
+    if manage:
+        m = db.scalar(select(Membership).where(Membership.user_id == actor.user_id,
+                                               Membership.organisation_id == org_id))
+        if m is None or not m.manager:
+            raise Forbidden("Das dürfen nur die Verantwortlichen Ihrer Organisation.")
+    return db.get(Organisation, org_id)
+
+
+PROFILE_FIELDS = ("street", "postcode", "city", "email", "phone", "register_court", "register_number")
+
+
+def update_profile(db: Session, actor: Actor, org_id: int, data: dict) -> Organisation:
+    org = _org_for(db, actor, org_id)
+    changes = {}
+    for k in PROFILE_FIELDS:
+        if k in data:
+            v = (data[k] or "").strip() or None
+            if k in ("street", "postcode", "city", "email", "phone"):
+                v = v or ""
+            if getattr(org, k) != v:
+                changes[k] = v
+                setattr(org, k, v)
+    if org.kind == OrgKind.PARISH:
+        if "parish_resolution_on" in data:
+            d = data["parish_resolution_on"]
+            if d and d > date.today():
+                raise Invalid("Das Datum des Beschlusses liegt in der Zukunft.")
+            org.parish_resolution_on = d
+        if "seal_confirmed" in data:
+            org.seal_confirmed = bool(data["seal_confirmed"])
+    if "iban" in data:
+        raw = (data.get("iban") or "").strip()
+        holder = " ".join((data.get("account_holder") or "").split())
+        if raw:
+            iban, bic = normalise_iban(raw)
+            if not holder:
+                raise Invalid("Bitte geben Sie den Kontoinhaber genau so an, wie er bei der Bank geführt wird.")
+            if (org.iban, org.account_holder) != (iban, holder):
+                changes["bank"] = f"{iban[:4]}…{iban[-4:]}"
+            org.iban, org.bic, org.account_holder = iban, bic, holder[:140]
+    audit.record(db, actor, "organisation_updated", obj=org, data={"changed": sorted(changes)})
+    return org
+
+
+def add_proof(db: Session, actor: Actor, org_id: int, *, kind: str, issued_on: date, tax_office: str,
+              tax_number: str, attachment_id: int | None = None, today: date | None = None) -> NonProfitProof:
+    org = _org_for(db, actor, org_id)
+    if org.kind == OrgKind.PARISH:
+        raise Invalid("Kirchengemeinden brauchen keinen Freistellungsbescheid.")
+    try:
+        kind_ = ProofKind(kind)
+    except ValueError:
+        raise Invalid("Bitte wählen Sie die Art des Nachweises.") from None
+    today = today or date.today()
+    if issued_on > today:
+        raise Invalid("Das Datum des Bescheids liegt in der Zukunft.")
+    if not proof_valid_on(kind_.value, issued_on, today):
+        if kind_ == ProofKind.NOTICE_60A:
+            raise Invalid("Ein Bescheid nach § 60a AO gilt nur 3 Jahre. Dieser ist zu alt.")
+        raise Invalid("Der Freistellungsbescheid darf höchstens 5 Jahre alt sein. Dieser ist zu alt.")
+    if not tax_office.strip() or not tax_number.strip():
+        raise Invalid("Bitte geben Sie Finanzamt und Steuernummer an.")
+    proof = NonProfitProof(organisation_id=org.id, kind=kind_, issued_on=issued_on, tax_office=tax_office.strip()[:100],
+                           tax_number=tax_number.strip()[:30], attachment_id=attachment_id)
+    db.add(proof)
+    db.flush()
+    audit.record(db, actor, "proof_added", obj=proof, data={"kind": kind_.value, "issued_on": issued_on.isoformat()})
+    return proof
+
+
+def set_signatories(db: Session, actor: Actor, org_id: int, people: list[tuple[str, str]]) -> list[Signatory]:
+    org = _org_for(db, actor, org_id)
+    people = [(" ".join(n.split()), " ".join(f.split())) for n, f in people if n.strip()]
+    if org.kind == OrgKind.PARISH and len(people) < 2:
+        raise Invalid("Eine Kirchengemeinde braucht zwei Unterschriftsberechtigte: den Vorsitz oder die "
+                      "Stellvertretung des Kirchenvorstands und ein weiteres Mitglied.")
+    for s in list(org.signatories):
+        db.delete(s)
+    db.flush()
+    org.signatories = [Signatory(organisation_id=org.id, name=n[:200], function=f[:100] or "–", position=i)
+                       for i, (n, f) in enumerate(people, 1)]
+    audit.record(db, actor, "signatories_set", obj=org, data={"count": len(people)})
+    return org.signatories
+
+
+def invite(db: Session, actor: Actor, org_id: int, email: str, secret: str, base_url: str) -> User:
+    org = _org_for(db, actor, org_id, manage=True)
+    email = accounts.normalise_email(email)
+    if db.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("Für diese E-Mail-Adresse gibt es schon ein Konto.")
+    user = User(email=email, name=email.split("@")[0], role="applicant", password_hash=None)
+    db.add(user)
+    db.flush()
+    db.add(Membership(user_id=user.id, organisation_id=org.id, manager=False))
+    token = URLSafeTimedSerializer(secret, salt="invite").dumps({"u": user.id, "e": email})
+    messenger.send(db, key=f"invite:{user.id}", to=email, template="invite", user_id=user.id,
+                   subject=f"Einladung: {org.name} – Dein Quartier und du",
+                   body=(f"Guten Tag,\n\n{actor.label} lädt Sie ein, für {org.name} Anträge im Förderprogramm "
+                         "„Dein Quartier und du“ zu stellen. Über diesen Link legen Sie Ihr Passwort fest "
+                         f"(14 Tage gültig):\n\n{base_url}/einladung/{token}\n\nStadt Osnabrück – Fachdienst Integration"))
+    audit.record(db, actor, "user_invited", obj=user, data={"organisation": org.name})
+    return user
+
+
+def accept_invite(db: Session, secret: str, token: str, name: str, password: str) -> User:
+    try:
+        data = URLSafeTimedSerializer(secret, salt="invite").loads(token, max_age=INVITE_MAX_AGE)
+    except SignatureExpired:
+        raise Invalid("Die Einladung ist abgelaufen. Bitte lassen Sie sich neu einladen.") from None
+    except BadSignature:
+        raise Invalid("Der Einladungslink ist ungültig.") from None
+    user = db.get(User, data.get("u"))
+    if user is None or user.email != data.get("e") or user.password_hash is not None:
+        raise Invalid("Diese Einladung wurde schon angenommen. Bitte melden Sie sich an.")
+    check_password(password)
+    user.password_hash = hash_password(password)
+    user.name = " ".join(name.split())[:200] or user.name
+    user.email_confirmed_at = utcnow()
+    audit.record(db, Actor.of(user), "invitation_accepted", obj=user)
+    return user

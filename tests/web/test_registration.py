@@ -1,0 +1,136 @@
+"""New organisations as a new user would meet the system: register, confirm, keep the profile,
+invite a colleague, download their data; an association and a parish each on their own path."""
+
+import io
+import re
+import zipfile
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from grants.models import Message, NonProfitProof, Organisation, User
+from tests.web.helpers import csrf, login
+from tests.web.test_apply import _post_step, _start
+
+
+def _mail_link(db, to, path):
+    with db.session() as s:
+        body = s.scalars(select(Message.body).where(Message.recipient == to).order_by(Message.id.desc())).first()
+    return re.search(rf"https?://[^/\s]+({path}/\S+)", body).group(1)
+
+
+def _register(client, db, org_name, kind, email):
+    page = client.get("/registrieren").get_data(as_text=True)
+    data = {"csrf_token": csrf(page), "org_name": org_name, "kind": kind, "name": "Karin Meyer", "email": email,
+            "password": "ein sicheres Passwort", "confirm": "ein sicheres Passwort"}
+    r = client.post("/registrieren", data=data)           # privacy notice not confirmed
+    assert r.status_code == 400 and "Datenschutzhinweis" in r.get_data(as_text=True)
+    assert f'value="{org_name}"' in r.get_data(as_text=True)
+    r = client.post("/registrieren", data={**data, "privacy": "y"})
+    assert r.status_code == 200 and email in r.get_data(as_text=True)
+    # before confirming, login says what to do
+    r = login(client, email, "ein sicheres Passwort")
+    assert "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse" in r.get_data(as_text=True)
+    client.get(_mail_link(db, email, "/bestaetigen"))
+    assert login(client, email, "ein sicheres Passwort").headers["Location"].endswith("/antrag/")
+
+
+def _profile(client, data):
+    page = client.get("/antrag/organisation/").get_data(as_text=True)
+    return client.post("/antrag/organisation/profil", data={"csrf_token": csrf(page), **data})
+
+
+def test_association_registers_keeps_its_profile_and_applies(app, world, db):
+    client = app.test_client()
+    _register(client, db, "Nachbarschaft Wüste e.V.", "association", "vorstand@wueste.example")
+    r = _profile(client, {"p-street": "Lotter Straße 1", "p-postcode": "49078", "p-city": "Osnabrück",
+                          "p-register_court": "Amtsgericht Osnabrück", "p-register_number": "VR 4711",
+                          "p-iban": "DE89 3704 0044 0532 0130 01", "p-account_holder": "Nachbarschaft Wüste e.V."})
+    assert r.status_code == 400 and "IBAN ist nicht gültig" in r.get_data(as_text=True)
+    assert 'value="VR 4711"' in r.get_data(as_text=True)
+    r = _profile(client, {"p-street": "Lotter Straße 1", "p-postcode": "49078", "p-city": "Osnabrück",
+                          "p-register_court": "Amtsgericht Osnabrück", "p-register_number": "VR 4711",
+                          "p-iban": "de89 3704 0044 0532 0130 00", "p-account_holder": "Nachbarschaft Wüste e.V."})
+    assert r.status_code == 302
+    with db.session() as s:
+        org = s.scalar(select(Organisation).where(Organisation.name == "Nachbarschaft Wüste e.V."))
+        assert (org.iban, org.register_number) == ("DE89370400440532013000", "VR 4711")
+    page = client.get("/antrag/organisation/").get_data(as_text=True)
+    too_old = (date.today() - timedelta(days=6 * 365)).isoformat()
+    r = client.post("/antrag/organisation/nachweis", data={
+        "csrf_token": csrf(page), "n-kind": "exemption_notice", "n-issued_on": too_old,
+        "n-tax_office": "Finanzamt Osnabrück-Stadt", "n-tax_number": "66/270/12345"})
+    assert r.status_code == 400 and "höchstens 5 Jahre alt" in r.get_data(as_text=True)
+    r = client.post("/antrag/organisation/nachweis", data={
+        "csrf_token": csrf(page), "n-kind": "exemption_notice", "n-issued_on": (date.today() - timedelta(days=400)).isoformat(),
+        "n-tax_office": "Finanzamt Osnabrück-Stadt", "n-tax_number": "66/270/12345",
+        "n-document": (io.BytesIO(b"%PDF-1.4 bescheid"), "Freistellung.pdf")}, content_type="multipart/form-data")
+    assert r.status_code == 302
+    with db.session() as s:
+        assert s.scalar(select(NonProfitProof.tax_number)) == "66/270/12345"
+    case_id = _start(client)
+    assert client.get(f"/antrag/{case_id}/schritt/erklaerungen").get_data(as_text=True).count("Kirchensiegel") == 0
+
+
+def test_parish_path_needs_two_signatories_and_the_seal(app, world, db):
+    client = app.test_client()
+    _register(client, db, "Kath. Kirchengemeinde St. Joseph", "parish", "pfarrbuero@st-joseph.example")
+    page = client.get("/antrag/organisation/").get_data(as_text=True)
+    assert "Registergericht" not in page and "Kirchenvorstandsbeschlusses" in page and "Gemeinnützigkeit" not in page
+    r = client.post("/antrag/organisation/unterschriften", data={
+        "csrf_token": csrf(page), "s-people-0-name": "Pfarrer Albers", "s-people-0-function": "Vorsitz"})
+    assert r.status_code == 400 and "zwei Unterschriftsberechtigte" in r.get_data(as_text=True)
+    r = client.post("/antrag/organisation/unterschriften", data={
+        "csrf_token": csrf(page), "s-people-0-name": "Pfarrer Albers", "s-people-0-function": "Vorsitz",
+        "s-people-1-name": "Maria Schulte", "s-people-1-function": "Mitglied des Kirchenvorstands"})
+    assert r.status_code == 302
+    assert _profile(client, {"p-parish_resolution_on": (date.today() - timedelta(days=10)).isoformat(),
+                             "p-seal_confirmed": "y", "p-iban": "DE75512108001245126199",
+                             "p-account_holder": "Kath. Kirchengemeinde St. Joseph"}).status_code == 302
+    with db.session() as s:
+        org = s.scalar(select(Organisation).where(Organisation.name == "Kath. Kirchengemeinde St. Joseph"))
+        assert org.seal_confirmed and [p.name for p in org.signatories] == ["Pfarrer Albers", "Maria Schulte"]
+    case_id = _start(client)
+    html = client.get(f"/antrag/{case_id}/schritt/erklaerungen").get_data(as_text=True)
+    assert "Kirchensiegel" in html
+    _post_step(client, case_id, "erklaerungen", {"decl_not_started": "y", "decl_other_funders": "y", "decl_privacy": "y"})
+    assert "Kirchenvorstand beschlossen" in client.get(f"/antrag/{case_id}/vorschau").get_data(as_text=True)
+
+
+def test_invite_a_colleague_who_sets_a_password(app, world, db):
+    client = app.test_client()
+    login(client, "applicant_a@test.example")
+    page = client.get("/antrag/organisation/").get_data(as_text=True)
+    assert client.post("/antrag/organisation/einladen", data={"csrf_token": csrf(page), "i-email": "kollegin@a.example"}).status_code == 302
+    link = _mail_link(db, "kollegin@a.example", "/einladung")
+    other = app.test_client()
+    page = other.get(link).get_data(as_text=True)
+    r = other.post(link, data={"csrf_token": csrf(page), "name": "Kollegin", "password": "kurz", "confirm": "kurz"})
+    assert r.status_code == 400 and "mindestens 10 Zeichen" in r.get_data(as_text=True)
+    assert other.post(link, data={"csrf_token": csrf(page), "name": "Kollegin", "password": "ein langes Passwort",
+                                  "confirm": "ein langes Passwort"}).status_code == 302
+    assert login(other, "kollegin@a.example", "ein langes Passwort").headers["Location"].endswith("/antrag/")
+    with db.session() as s:
+        assert s.scalar(select(User.name).where(User.email == "kollegin@a.example")) == "Kollegin"
+    # used once
+    page = other.get(link).get_data(as_text=True)
+    assert "schon angenommen" in other.post(link, data={"csrf_token": csrf(page), "name": "X", "password": "noch ein Passwort",
+                                                         "confirm": "noch ein Passwort"}).get_data(as_text=True)
+
+
+def test_data_export_holds_the_organisations_data_only(app, world, db):
+    a = app.test_client()
+    login(a, "applicant_a@test.example")
+    _start(a)
+    b = app.test_client()
+    login(b, "applicant_b@test.example")
+    _start(b)
+    r = a.get("/antrag/organisation/daten.zip")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    zf = zipfile.ZipFile(io.BytesIO(r.data))
+    names = zf.namelist()
+    assert "organisation.json" in names and "personen.json" in names
+    assert "Verein A e.V." in zf.read("organisation.json").decode()
+    assert "Gemeinde B" not in "".join(zf.read(n).decode(errors="ignore") for n in names if n.endswith(".json"))
+    assert "password_hash" not in zf.read("personen.json").decode()
+    assert sum(1 for n in names if n.endswith("antrag.json")) == 1
