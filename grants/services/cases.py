@@ -13,9 +13,11 @@ from grants.services import audit, jobs
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, NotFound
 
-# Which flow an action starts once its transaction has committed. Flows register their names in
+# Which flows an action starts once its transaction has committed. Flows register their names in
 # grants.flows.registry; an action not listed here starts nothing.
-FOLLOW_UP: dict[str, str] = {}
+FOLLOW_UP: dict[str, tuple[str, ...]] = {
+    "submit": ("send_receipt",),
+}
 
 
 def get_case(db: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> Application:
@@ -61,9 +63,10 @@ def transition(db: Session, case: Application, action: str, actor: Actor, *, rea
     case.state_changed_at = utcnow()
     event = audit.record(db, actor, action, obj=case, application_id=case.id, from_state=old,
                          to_state=target.value, reason=reason.strip(), data=data)
-    flow = FOLLOW_UP.get(action)
-    if flow:
+    flows = FOLLOW_UP.get(action, ())
+    if flows:
         db.flush()
+    for flow in flows:
         jobs.enqueue(db, flow, f"{flow}:{case.id}:{event.id}", case_id=case.id)
     db.flush()  # optimistic lock: a concurrent change raises StaleDataError here
     return event

@@ -21,20 +21,21 @@ DELIVER_FLOW = "deliver_message"
 
 
 def send(db: Session, *, key: str, to: str, subject: str, body: str, template: str = "",
-         application_id: int | None = None, user_id: int | None = None) -> Message:
+         application_id: int | None = None, user_id: int | None = None,
+         attachments: list[dict] | None = None) -> Message:
     """Record a message and ask for its delivery. The same key is sent only once."""
     existing = db.scalar(select(Message).where(Message.key == key))
     if existing is not None:
         return existing
     msg = Message(key=key, recipient=to, subject=subject, body=body, template=template,
-                  application_id=application_id, user_id=user_id)
+                  application_id=application_id, user_id=user_id, attachments=attachments or None)
     db.add(msg)
     db.flush()
     jobs.enqueue(db, DELIVER_FLOW, f"{DELIVER_FLOW}:{msg.id}", message_id=msg.id)
     return msg
 
 
-def build_email(msg: Message, mail_from: str) -> EmailMessage:
+def build_email(msg: Message, mail_from: str, home: Path | None = None) -> EmailMessage:
     em = EmailMessage()
     em["From"] = mail_from
     em["To"] = msg.recipient
@@ -43,6 +44,10 @@ def build_email(msg: Message, mail_from: str) -> EmailMessage:
     em["Message-ID"] = make_msgid(idstring=f"m{msg.id}", domain="grants.local")
     em["Auto-Submitted"] = "auto-generated"
     em.set_content(msg.body)
+    for a in msg.attachments or []:
+        path = (home or Path(".")) / a["path"]
+        maintype, subtype = a.get("mime", "application/octet-stream").split("/", 1)
+        em.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=a["filename"])
     return em
 
 
@@ -52,7 +57,7 @@ def deliver(db: Session, message_id: int, *, smtp_url: str | None, outbox: Path,
     if msg is None or msg.state == "sent":
         return msg
     msg.attempts += 1
-    em = build_email(msg, mail_from)
+    em = build_email(msg, mail_from, outbox.parent)
     try:
         if smtp_url:
             _send_smtp(smtp_url, em)

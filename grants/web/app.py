@@ -20,7 +20,7 @@ from grants.services.actor import Actor
 from grants.services.errors import ServiceError
 from grants.web import access, i18n
 from grants.web.charts import grouped_bars
-from grants.web.labels import PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP, STATE_LABELS
+from grants.web.labels import LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP, STATE_LABELS
 from grants.web.nav import NAV
 
 log = logging.getLogger("grants.web")
@@ -100,6 +100,7 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
             "state_label": lambda s: STATE_LABELS.get(s, s),
             "payout_state": lambda s: PAYOUT_STATE_LABELS.get(s, s),
             "state_help": lambda s: STATE_HELP.get(s, ""),
+            "letter_label": lambda k: LETTER_LABELS.get(k, k),
             "current_lang": str(i18n.get_locale()),
         }
 

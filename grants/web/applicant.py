@@ -254,3 +254,21 @@ def answer(case_id: int):
     wake_engine()
     flash(gettext("Danke! Ihre Antwort ist beim Fachdienst; die Prüfung geht weiter."), "info")
     return redirect(url_for("applicant.case", case_id=case_id))
+
+
+@bp.get("/<int:case_id>/schreiben/<int:letter_id>.pdf")
+@requires(Perm.APPLY)
+def letter_pdf(case_id: int, letter_id: int):
+    with db().session() as s:
+        case = cases.get_case(s, g.actor, case_id)
+        letter = s.get(Letter, letter_id)
+        if letter is None or letter.application_id != case.id or letter.state not in ("released", "dispatched"):
+            abort(404)
+        path = config().home / letter.pdf_path
+        name = f"{LETTER_NAMES.get(letter.kind, letter.kind)}-{case.file_number}-v{letter.version}.pdf"
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
+
+
+LETTER_NAMES = {"receipt": "Eingangsbestaetigung", "approval": "Zuwendungsbescheid", "partial_approval": "Zuwendungsbescheid",
+                "rejection": "Ablehnungsbescheid", "request_info": "Nachforderung", "reminder": "Erinnerung",
+                "reclaim": "Rueckforderungsbescheid"}

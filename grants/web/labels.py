@@ -61,3 +61,13 @@ STATE_HELP = {
     "withdrawn": _l("Sie haben den Antrag zurückgezogen."),
     "ineligible": _l("Der Antrag kann nicht gefördert werden. Die Gründe haben wir Ihnen mitgeteilt."),
 }
+
+LETTER_LABELS = {
+    "receipt": _l("Eingangsbestätigung"),
+    "approval": _l("Zuwendungsbescheid"),
+    "partial_approval": _l("Zuwendungsbescheid (teilweise Bewilligung)"),
+    "rejection": _l("Ablehnungsbescheid"),
+    "request_info": _l("Nachforderung von Unterlagen"),
+    "reminder": _l("Erinnerung"),
+    "reclaim": _l("Rückforderungsbescheid"),
+}
