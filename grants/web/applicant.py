@@ -24,12 +24,20 @@ from grants.web.util import config, db, wake_engine
 bp = Blueprint("applicant", __name__, url_prefix="/antrag")
 
 
+PAGE = 50
+
+
 @bp.get("/")
 @requires(Perm.APPLY)
 def home():
+    page = request.args.get("page", "1")
+    if not page.isdigit() or int(page) < 1:
+        abort(404)
+    page = int(page)
     with db().session() as s:
-        rows = queries.case_rows(s, g.actor)
-    return render_template("applicant/home.html", rows=rows, form=EmptyForm())
+        rows = queries.case_rows(s, g.actor, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    return render_template("applicant/home.html", rows=rows[:PAGE], form=EmptyForm(), page=page,
+                           has_next=len(rows) > PAGE)
 
 
 @bp.post("/neu")
