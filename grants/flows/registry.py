@@ -5,12 +5,15 @@ from __future__ import annotations
 from grants.flows.messages import deliver_message
 from grants.flows.receipts import send_receipt
 from grants.flows.reconciliation import reconcile_statement
+from grants.flows.screening import screen
 from grants.services.messenger import DELIVER_FLOW
 from grants.services.receipts import RECEIPT_FLOW
+from grants.services.screening import SCREENING_FLOW
 from grants.services.statements import RECONCILE_FLOW
 
 FLOWS = {
     DELIVER_FLOW: deliver_message,
     RECONCILE_FLOW: reconcile_statement,
     RECEIPT_FLOW: send_receipt,
+    SCREENING_FLOW: screen,
 }

@@ -103,6 +103,7 @@ class ScreeningVerdict(Base):
     run_key: Mapped[str] = mapped_column(String(100), index=True)   # one screening run
     rule: Mapped[str] = mapped_column(String(50))
     result: Mapped[str] = mapped_column(String(10))                  # pass | fail | warn
+    fail_kind: Mapped[str | None] = mapped_column(String(20))       # missing | ineligible
     reason: Mapped[str] = mapped_column(Text, default="")
     needs_judgement: Mapped[bool] = mapped_column(Boolean, default=False)
     overridden_result: Mapped[str | None] = mapped_column(String(10))

@@ -16,7 +16,8 @@ from grants.services.errors import Conflict, Forbidden, NotFound
 # Which flows an action starts once its transaction has committed. Flows register their names in
 # grants.flows.registry; an action not listed here starts nothing.
 FOLLOW_UP: dict[str, tuple[str, ...]] = {
-    "submit": ("send_receipt",),
+    "submit": ("send_receipt", "screening"),
+    "resubmit": ("screening",),
 }
 
 

@@ -228,9 +228,29 @@ def case(case_id: int):
                                                  Letter.state.in_(("released", "dispatched")))
                             .order_by(Letter.created_at)).all()
         missing = drafts.missing(s, case) if case.state == State.DRAFT.value else []
+        working = _screening_running(s, case)
     return render_template("applicant/case.html", case=case, history=history, comments=comments,
                            letters=letters, withdraw_form=WithdrawForm(), answer_form=AnswerForm(),
-                           missing=missing, State=State)
+                           missing=missing, State=State, working=working)
+
+
+def _screening_running(s, case) -> bool:
+    """Is the automatic check of this case still to come or under way?"""
+    from grants.models import FlowJob
+
+    if case.state not in (State.SUBMITTED.value, State.SCREENING.value):
+        return False
+    jobs = s.scalars(select(FlowJob.state).where(FlowJob.flow == "screening",
+                                                 FlowJob.key.like(f"screening:{case.id}:%"))).all()
+    return any(j in ("queued", "running") for j in jobs)
+
+
+@bp.get("/<int:case_id>/status")
+@requires(Perm.APPLY)
+def status(case_id: int):
+    with db().session() as s:
+        case = cases.get_case(s, g.actor, case_id)
+        return {"done": not _screening_running(s, case), "state": case.state}
 
 
 @bp.post("/<int:case_id>/zurueckziehen")

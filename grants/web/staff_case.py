@@ -1,0 +1,142 @@
+"""Staff screening: the queue by age, and each case with its verdicts, overrides, comments,
+and the decisions that need a person (ready for the committee, ask the applicant, not eligible)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
+
+from grants.domain.roles import Perm
+from grants.models import Application, Attachment, Comment, Organisation, User
+from grants.services import cases, drafts, screening
+from grants.services.errors import ServiceError
+from grants.web.access import requires
+from grants.web.util import db, wake_engine
+
+bp = Blueprint("screening", __name__, url_prefix="/fachdienst")
+
+RESULT_LABELS = {"pass": _l("bestanden"), "fail": _l("nicht bestanden"), "warn": _l("Hinweis")}
+RULE_LABELS = {
+    "applicant_type": _l("Antragsberechtigt"), "non_profit_proof": _l("Gemeinnützigkeit"),
+    "amount_bounds": _l("Betrag im Rahmen"), "financing_plan": _l("Finanzierungsplan"),
+    "project_dates": _l("Zeitraum"), "attachments": _l("Anlagen"), "declarations": _l("Erklärungen"),
+    "bank_account": _l("Bankverbindung"), "purpose": _l("Förderzweck"), "duplicate": _l("Doppelantrag"),
+    "fund_balance": _l("Fondsstand"),
+}
+
+
+class OverrideForm(FlaskForm):
+    verdict_id = HiddenField()
+    result = SelectField(_l("Neues Ergebnis"), choices=[("pass", _l("bestanden")), ("warn", _l("Hinweis")),
+                                                        ("fail", _l("nicht bestanden"))])
+    reason = TextAreaField(_l("Begründung"))
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Nachricht oder Notiz"))
+    visible = BooleanField(_l("Für die Antragstellenden sichtbar (und per E-Mail)"))
+
+
+class DecisionForm(FlaskForm):
+    action = HiddenField()
+    reason = TextAreaField(_l("Begründung oder Nachricht an die Antragstellenden"))
+
+
+@bp.get("/pruefung")
+@requires(Perm.SCREEN)
+def queue():
+    with db().session() as s:
+        rows = s.execute(select(Application, Organisation.name)
+                         .join(Organisation, Organisation.id == Application.organisation_id)
+                         .where(Application.state.in_(("submitted", "screening", "needs_info")))
+                         .order_by(Application.submitted_at.asc().nulls_last(), Application.id)
+                         .limit(200)).all()
+    return render_template("staff/queue.html", rows=rows)
+
+
+@bp.get("/antrag/<int:case_id>")
+@requires(Perm.SCREEN)
+def case(case_id: int):
+    with db().session() as s:
+        case = cases.get_case(s, g.actor, case_id)
+        org = s.get(Organisation, case.organisation_id)
+        verdicts = screening.latest_verdicts(s, case.id)
+        comments = s.execute(select(Comment, User.email).outerjoin(User, User.id == Comment.author_id)
+                             .where(Comment.application_id == case.id).order_by(Comment.created_at)).all()
+        attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all()
+        history = cases.history(s, case.id)
+        values = drafts.values(case)
+    return render_template("staff/case.html", case=case, org=org, verdicts=verdicts, comments=comments,
+                           attachments=attachments, history=history, values=values, override_form=OverrideForm(),
+                           comment_form=CommentForm(), decision_form=DecisionForm(), RESULT_LABELS=RESULT_LABELS,
+                           RULE_LABELS=RULE_LABELS)
+
+
+def _back(case_id):
+    return redirect(url_for("screening.case", case_id=case_id))
+
+
+@bp.post("/antrag/<int:case_id>/pruefergebnis")
+@requires(Perm.SCREEN)
+def override(case_id: int):
+    form = OverrideForm()
+    if form.validate_on_submit():
+        try:
+            with db().session() as s:
+                cases.get_case(s, g.actor, case_id)
+                v = screening.override(s, g.actor, int(form.verdict_id.data or 0), form.result.data, form.reason.data or "")
+                if v.application_id != case_id:
+                    abort(404)
+        except (ServiceError, ValueError) as e:
+            flash(gettext(e.msgid, **e.params) if isinstance(e, ServiceError) else gettext("Ungültige Eingabe."), "error")
+        else:
+            flash(gettext("Das Prüfergebnis ist geändert; die Änderung ist protokolliert."), "info")
+    return _back(case_id)
+
+
+@bp.post("/antrag/<int:case_id>/nachricht")
+@requires(Perm.SCREEN)
+def add_comment(case_id: int):
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            with db().session() as s:
+                cases.get_case(s, g.actor, case_id)
+                screening.comment(s, g.actor, case_id, form.body.data or "", bool(form.visible.data))
+        except ServiceError as e:
+            flash(gettext(e.msgid, **e.params), "error")
+        else:
+            wake_engine()
+            flash(gettext("Gespeichert."), "info")
+    return _back(case_id)
+
+
+DECISIONS = {"mark_ready": _l("Der Antrag ist bereit für den Koordinierungsstab."),
+             "request_info": _l("Die Antragstellenden sind um Ergänzung gebeten."),
+             "declare_ineligible": _l("Der Antrag ist als nicht förderfähig abgeschlossen.")}
+
+
+@bp.post("/antrag/<int:case_id>/entscheidung")
+@requires(Perm.SCREEN)
+def decide(case_id: int):
+    form = DecisionForm()
+    action = form.action.data if form.validate_on_submit() else None
+    if action not in DECISIONS:
+        abort(400)
+    reason = (form.reason.data or "").strip()
+    try:
+        with db().session() as s:
+            case = cases.get_case(s, g.actor, case_id)
+            if action == "request_info" and reason:
+                screening.comment(s, g.actor, case_id, reason, True)
+            cases.transition(s, case, action, g.actor, reason=reason)
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+    else:
+        wake_engine()
+        flash(str(DECISIONS[action]), "info")
+    return _back(case_id)
