@@ -30,3 +30,9 @@ def deliver_task(message_id: int) -> str:
 @flow(name="deliver-message")
 def deliver_message(message_id: int) -> str:
     return deliver_task(message_id)
+
+
+@flow(name="noop")
+def noop() -> dict:
+    """An empty flow: the engine's own cost, for health checks and benchmarks."""
+    return {"ok": True}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grants.flows.messages import deliver_message
+from grants.flows.messages import deliver_message, noop
 from grants.flows.receipts import send_receipt
 from grants.flows.reconciliation import reconcile_statement
 from grants.flows.screening import screen
@@ -16,4 +16,5 @@ FLOWS = {
     RECONCILE_FLOW: reconcile_statement,
     RECEIPT_FLOW: send_receipt,
     SCREENING_FLOW: screen,
+    "noop": noop,
 }

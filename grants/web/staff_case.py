@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 
 from grants.domain.roles import Perm
-from grants.models import Application, Attachment, Comment, Organisation, User
+from grants.models import Application, Attachment, AuditEvent, Comment, Organisation, User
 from grants.services import cases, drafts, screening
 from grants.services.errors import ServiceError
 from grants.web.access import requires
@@ -26,6 +26,14 @@ RULE_LABELS = {
     "project_dates": _l("Zeitraum"), "attachments": _l("Anlagen"), "declarations": _l("Erklärungen"),
     "bank_account": _l("Bankverbindung"), "purpose": _l("Förderzweck"), "duplicate": _l("Doppelantrag"),
     "fund_balance": _l("Fondsstand"),
+}
+
+
+OUTCOMES = {
+    "propose_reject": _l("Vorschlag der Prüfung: nicht förderfähig. Bitte entscheiden Sie – abgelehnt wird nie automatisch."),
+    "await_staff": _l("Die automatische Prüfung ist fertig. Bitte beurteilen Sie die Hinweise und geben Sie den Antrag frei."),
+    "request_info": _l("Die Antragstellenden wurden um Ergänzung gebeten."),
+    "mark_ready": _l("Alle Regeln bestanden; der Antrag ging automatisch an den Koordinierungsstab."),
 }
 
 
@@ -70,7 +78,11 @@ def case(case_id: int):
         attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all()
         history = cases.history(s, case.id)
         values = drafts.values(case)
+        outcome = s.scalar(select(AuditEvent.data).where(AuditEvent.application_id == case.id,
+                                                         AuditEvent.action == "screening_done")
+                           .order_by(AuditEvent.id.desc()).limit(1))
     return render_template("staff/case.html", case=case, org=org, verdicts=verdicts, comments=comments,
+                           outcome=(outcome or {}).get("outcome"), OUTCOMES=OUTCOMES,
                            attachments=attachments, history=history, values=values, override_form=OverrideForm(),
                            comment_form=CommentForm(), decision_form=DecisionForm(), RESULT_LABELS=RESULT_LABELS,
                            RULE_LABELS=RULE_LABELS)

@@ -143,3 +143,28 @@ def test_autosave_answers_json_and_keeps_input(app, world, db):
     with db.session() as s:
         case = s.get(Application, case_id)
         assert case.title == "Halb fertig" and case.answers["_raw"]["participants_expected"] == "viele"
+
+
+def test_oversized_and_disguised_uploads_are_refused_and_nothing_is_kept(app, world, db, config):
+    from grants.domain.files import MAX_BYTES
+
+    client = app.test_client()
+    login(client, "applicant_a@test.example")
+    case_id = _start(client)
+    url = f"/antrag/{case_id}/schritt/anlagen"
+    token = csrf(client.get(url).get_data(as_text=True))
+    big = b"%PDF-1.4\n" + b"0" * (MAX_BYTES + 10)
+    client.post(f"/antrag/{case_id}/anlagen", data={"csrf_token": token, "up-kind": "quote",
+                                                    "up-file": (io.BytesIO(big), "riesig.pdf")},
+                content_type="multipart/form-data")
+    assert "Die Datei ist zu groß" in client.get(url).get_data(as_text=True)
+    client.post(f"/antrag/{case_id}/anlagen", data={"csrf_token": token, "up-kind": "quote",
+                                                    "up-file": (io.BytesIO(b"<html><script>x</script>"), "bild.png")},
+                content_type="multipart/form-data")
+    with db.session() as s:
+        assert s.scalar(select(Attachment.id)) is None
+    assert not any(p.is_file() for p in config.uploads_dir.rglob("*"))
+    # a whole request beyond the limit gets a German page, not a 500
+    huge = client.post(f"/antrag/{case_id}/anlagen", data={"csrf_token": token, "up-file": (io.BytesIO(b"0" * (21 * 2**20)), "x.pdf")},
+                       content_type="multipart/form-data")
+    assert huge.status_code == 413 and "Die Datei ist zu groß" in huge.get_data(as_text=True)

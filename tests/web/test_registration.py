@@ -134,3 +134,34 @@ def test_data_export_holds_the_organisations_data_only(app, world, db):
     assert "Gemeinde B" not in "".join(zf.read(n).decode(errors="ignore") for n in names if n.endswith(".json"))
     assert "password_hash" not in zf.read("personen.json").decode()
     assert sum(1 for n in names if n.endswith("antrag.json")) == 1
+
+
+def test_parish_submits_and_screening_sees_its_own_rules(app, world, db):
+    from grants.models import Application
+    from grants.services import screening
+
+    client = app.test_client()
+    _register(client, db, "Ev. Kirchengemeinde Paulus", "parish", "buero@paulus.example")
+    page = client.get("/antrag/organisation/").get_data(as_text=True)
+    client.post("/antrag/organisation/unterschriften", data={
+        "csrf_token": csrf(page), "s-people-0-name": "Pastorin Lange", "s-people-0-function": "Vorsitz",
+        "s-people-1-name": "Jonas Berg", "s-people-1-function": "Kirchenvorstand"})
+    _profile(client, {"p-parish_resolution_on": (date.today() - timedelta(days=5)).isoformat(), "p-seal_confirmed": "y",
+                      "p-iban": "DE75512108001245126199", "p-account_holder": "Ev. Kirchengemeinde Paulus"})
+    case_id = _start(client)
+    start = date.today() + timedelta(days=30)
+    _post_step(client, case_id, "projekt", {"title": "Gemeindefest", "quarter": "Innenstadt", "description": "Fest",
+                                             "aims": "Begegnung", "target_groups": "alle", "participants_expected": "80"})
+    _post_step(client, case_id, "zeitraum", {"project_start": start.isoformat(), "project_end": start.isoformat()})
+    _post_step(client, case_id, "finanzen", {"cost_items-0-name": "Zelt", "cost_items-0-amount": "800",
+                                             "own_funds": "0", "requested": "800"})
+    _post_step(client, case_id, "erklaerungen", {"decl_not_started": "y", "decl_other_funders": "y",
+                                                 "decl_privacy": "y", "decl_parish_seal": "y"})
+    html = client.get(f"/antrag/{case_id}/vorschau").get_data(as_text=True)
+    assert "Das fehlt noch" not in html
+    assert client.post(f"/antrag/{case_id}/vorschau", data={"csrf_token": csrf(html), "confirm": "y"}).status_code == 302
+    with db.session() as s:
+        assert s.get(Application, case_id).state == "submitted"
+        screening.screen_case(s, case_id)
+        verdicts = {v.rule: v.result for v in screening.latest_verdicts(s, case_id)}
+    assert verdicts["non_profit_proof"] == "pass"        # no Freistellungsbescheid asked of a parish
