@@ -190,3 +190,39 @@ def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_nu
     audit.record(db, actor, "donation_reclassified", obj=entry, reason=reason.strip(),
                  data={"to": kind, "file_number": file_number})
     return new or entry
+
+
+def commit_grant(db: Session, actor, application_id: int, amount: Decimal) -> LedgerEntry:
+    """Bind money for an approved grant. Never beyond what is available, also when several
+    approvals run at once: the fund row is locked (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
+    every transaction here begins IMMEDIATE, so writers queue). Safe to call twice."""
+    from datetime import date
+
+    from grants.domain.ledger import can_commit
+    from grants.domain.money import fmt_plain
+    from grants.models import Application
+    from grants.services import audit
+    from grants.services.errors import Conflict, Invalid
+
+    case = db.get(Application, application_id)
+    if case is None:
+        raise Invalid("Diesen Antrag gibt es nicht.")
+    fund = fund_for_program(db, case.program_id)
+    if db.bind.dialect.name == "postgresql":
+        db.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
+    existing = db.scalar(select(LedgerEntry).where(LedgerEntry.application_id == case.id,
+                                                   LedgerEntry.kind == "commitment"))
+    if existing is not None:
+        return existing
+    b = balances(db, fund.id)
+    if not can_commit(b, amount):
+        raise Conflict("Nicht genug Geld im Fonds: verfügbar sind %(available)s €, die Bewilligung braucht "
+                       "%(amount)s €.", available=fmt_plain(b.available), amount=fmt_plain(amount))
+    entry = LedgerEntry(fund_id=fund.id, kind="commitment", amount=amount, booked_on=date.today(),
+                        application_id=case.id, purpose=f"Bewilligung {case.file_number}",
+                        created_by_id=actor.user_id)
+    db.add(entry)
+    case.granted = amount
+    db.flush()
+    audit.record(db, actor, "funds_committed", obj=entry, application_id=case.id, data={"amount": fmt_plain(amount)})
+    return entry
