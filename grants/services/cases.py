@@ -16,7 +16,7 @@ from grants.services.errors import Conflict, Forbidden, NotFound
 # Which flows an action starts once its transaction has committed. Flows register their names in
 # grants.flows.registry; an action not listed here starts nothing.
 FOLLOW_UP: dict[str, tuple[str, ...]] = {
-    "submit": ("send_receipt", "screening"),
+    "submit": ("screening", "send_receipt"),   # screening first: the applicant waits for it
     "resubmit": ("screening",),
 }
 
