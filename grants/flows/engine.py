@@ -131,6 +131,11 @@ def run_flow(name: str, parameters: dict, api_url: str | None = None):
         return flow(**parameters)
 
 
+# Flows nobody watches while they run: they start only when no other job is waiting or running,
+# so that their CPU work (PDF rendering) does not slow down a flow a person is waiting for.
+BACKGROUND = frozenset({"send_receipt", "deliver_message"})
+
+
 class JobRunner:
     """Takes queued jobs from the database and runs their flows on a small thread pool."""
 
@@ -189,8 +194,14 @@ class JobRunner:
     def run_pending(self, limit: int = 20) -> int:
         """Start every queued job there is a free thread for; returns how many were started."""
         with self.db.session() as s:
-            ids = list(s.scalars(select(FlowJob.id).where(FlowJob.state == "queued")
-                                 .order_by(FlowJob.id).limit(limit)))
+            queued = list(s.execute(select(FlowJob.id, FlowJob.flow).where(FlowJob.state == "queued")
+                                    .order_by(FlowJob.id).limit(limit)))
+            foreground_running = s.scalar(select(FlowJob.id).where(
+                FlowJob.state == "running", FlowJob.flow.notin_(BACKGROUND)).limit(1)) is not None
+        foreground = [i for i, f in queued if f not in BACKGROUND]
+        ids = foreground if (foreground or foreground_running) else [i for i, _ in queued]
+        if not foreground and foreground_running:
+            ids = []
         started = 0
         for job_id in ids:
             if self._stop.is_set() or not self.slots.acquire(timeout=self.poll_seconds):

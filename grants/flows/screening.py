@@ -1,20 +1,18 @@
-"""The screening flow: started on every submission and resubmission."""
+"""The screening flow: started on every submission and resubmission.
+
+One flow, no tasks: the applicant's page waits for it, and a task run costs extra round trips
+to Prefect's API. The whole flow is retried, which is safe because screening is idempotent."""
 
 from __future__ import annotations
 
-from prefect import flow, task
+from prefect import flow
 
 from grants.flows import runtime
 from grants.services import screening
 
 
-@task(name="screen-case", retries=3, retry_delay_seconds=[2, 10, 30])
-def screen_task(case_id: int) -> dict:
+@flow(name="screening", retries=3, retry_delay_seconds=5)
+def screen(case_id: int) -> dict:
     _, db = runtime.current()
     with db.session() as s:
         return screening.screen_case(s, case_id)
-
-
-@flow(name="screening")
-def screen(case_id: int) -> dict:
-    return screen_task(case_id)

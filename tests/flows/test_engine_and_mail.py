@@ -116,3 +116,22 @@ def test_smtp_down_marks_the_message_failed_and_the_job_failed(prefect_harness, 
         assert msg.state == "failed" and "Connection" in msg.error
         assert msg.attempts == 4  # first try and three retries
         assert s.scalar(select(FlowJob)).state == "failed"
+
+
+def test_background_flows_wait_while_a_person_waits_for_another(db):
+    from grants.services import jobs
+
+    with db.session() as s:
+        jobs.enqueue(s, "send_receipt", "r1", case_id=1)
+        jobs.enqueue(s, "screening", "s1", case_id=1)
+    runner = JobRunner(db, workers=2)
+    started = []
+    runner.pool.submit = lambda fn, job_id: started.append(job_id)   # record instead of running
+    assert runner.run_pending() == 1
+    with db.session() as s:
+        states = dict(s.execute(select(FlowJob.flow, FlowJob.state)).all())
+    assert states == {"screening": "running", "send_receipt": "queued"}
+    assert runner.run_pending() == 0                 # the screening still runs: the receipt waits
+    with db.session() as s:
+        s.scalar(select(FlowJob).where(FlowJob.flow == "screening")).state = "done"
+    assert runner.run_pending() == 1

@@ -115,7 +115,7 @@ def test_a_crash_leaves_the_case_where_it_was(prefect_harness, config, db, world
     from grants.flows import screening as flow_module
     from grants.services import screening
 
-    monkeypatch.setattr(flow_module.screen_task, "retry_delay_seconds", [0, 0, 0])
+    monkeypatch.setattr(flow_module.screen, "retry_delay_seconds", 0)
     monkeypatch.setattr(screening, "gather", lambda *a: (_ for _ in ()).throw(RuntimeError("database went away")))
     case_id = _submit(db, world)
     _drain(config, db)
