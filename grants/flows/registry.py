@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from grants.flows.committee import decide_session
 from grants.flows.messages import deliver_message, noop
 from grants.flows.receipts import send_receipt
 from grants.flows.reconciliation import reconcile_statement
 from grants.flows.screening import screen
+from grants.services.committee import DECIDE_FLOW
 from grants.services.messenger import DELIVER_FLOW
 from grants.services.receipts import RECEIPT_FLOW
 from grants.services.screening import SCREENING_FLOW
@@ -17,4 +19,5 @@ FLOWS = {
     RECEIPT_FLOW: send_receipt,
     SCREENING_FLOW: screen,
     "noop": noop,
+    DECIDE_FLOW: decide_session,
 }

@@ -1,0 +1,369 @@
+"""The Koordinierungsstab's work: sessions, agenda, attendance, conflicts of interest, motions,
+votes, and closing a session into decisions. The rules are in grants.domain.committee."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grants.domain import committee as rules
+from grants.domain.roles import Perm
+from grants.domain.workflow import State
+from grants.models import (AgendaItem, Attendance, Committee, CommitteeMember, ConflictOfInterest, Decision,
+                           Session as Meeting, User, Vote)
+from grants.models.base import utcnow
+from grants.services import audit, cases, messenger
+from grants.services import fund as fund_service
+from grants.services.actor import Actor
+from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
+
+MOTIONS = ("approve", "approve_partly", "reject", "defer")
+DECIDE_FLOW = "decide_session"
+
+
+def member_of(db: Session, actor: Actor, committee_id: int) -> CommitteeMember | None:
+    if actor.user_id is None:
+        return None
+    return db.scalar(select(CommitteeMember).where(CommitteeMember.committee_id == committee_id,
+                                                   CommitteeMember.user_id == actor.user_id,
+                                                   CommitteeMember.active.is_(True)))
+
+
+def _members(db: Session, committee_id: int) -> list[CommitteeMember]:
+    return list(db.scalars(select(CommitteeMember).where(CommitteeMember.committee_id == committee_id,
+                                                         CommitteeMember.active.is_(True)).order_by(CommitteeMember.id)))
+
+
+def _rule_members(members: list[CommitteeMember]) -> list[rules.Member]:
+    return [rules.Member(m.id, m.voting, m.function == "chair") for m in members]
+
+
+def _meeting(db: Session, session_id: int) -> Meeting:
+    m = db.get(Meeting, session_id)
+    if m is None:
+        raise NotFound("Diese Sitzung gibt es nicht.")
+    return m
+
+
+def _require_chair(actor: Actor) -> None:
+    if not actor.is_system:
+        actor.require(Perm.CHAIR_SESSION)
+
+
+def plan_session(db: Session, actor: Actor, committee_id: int, starts_at: datetime, *, place: str = "",
+                 kind: str = "meeting", deadline_at: datetime | None = None) -> Meeting:
+    """A session on the schedule or ad hoc; a written procedure (circulation) needs a deadline."""
+    _require_chair(actor)
+    committee = db.get(Committee, committee_id)
+    if kind == "circulation" and deadline_at is None:
+        raise Invalid("Ein Umlaufverfahren braucht eine Frist.")
+    number = (db.scalar(select(func.max(Meeting.number)).where(Meeting.committee_id == committee_id)) or 0) + 1
+    m = Meeting(committee_id=committee_id, number=number, kind=kind, state="planned", starts_at=starts_at,
+                cutoff_at=starts_at - timedelta(days=committee.cutoff_days), deadline_at=deadline_at,
+                place=place or committee.default_place)
+    db.add(m)
+    db.flush()
+    audit.record(db, actor, "session_planned", obj=m, data={"number": number, "kind": kind})
+    return m
+
+
+def next_session(db: Session, committee_id: int, now: datetime | None = None) -> Meeting | None:
+    now = now or utcnow()
+    return db.scalar(select(Meeting).where(Meeting.committee_id == committee_id, Meeting.kind == "meeting",
+                                           Meeting.state.in_(("planned", "invited")), Meeting.starts_at > now)
+                     .order_by(Meeting.starts_at).limit(1))
+
+
+def ensure_schedule(db: Session, committee_id: int, today: date, *, weekday: int = 2, hour: int = 14) -> Meeting:
+    """Keep the next regular session planned (default every second week, Wednesdays 14:00)."""
+    existing = next_session(db, committee_id)
+    if existing is not None:
+        return existing
+    committee = db.get(Committee, committee_id)
+    last = db.scalar(select(Meeting.starts_at).where(Meeting.committee_id == committee_id, Meeting.kind == "meeting")
+                     .order_by(Meeting.starts_at.desc()).limit(1))
+    if last is not None:
+        first = last.date()
+    else:
+        first = today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+    day = rules.next_sessions(first, committee.interval_days, today + timedelta(days=1), 1)[0]
+    return plan_session(db, Actor.system("schedule"), committee_id,
+                        datetime.combine(day, time(hour, 0), timezone.utc))
+
+
+def build_agenda(db: Session, session_id: int) -> list[AgendaItem]:
+    """Every case ready for the committee (and every deferred one) goes on this session's agenda."""
+    m = _meeting(db, session_id)
+    if m.state not in ("planned", "invited"):
+        raise Conflict("Die Tagesordnung dieser Sitzung ist geschlossen.")
+    from grants.models import Application, Program
+
+    committee_programs = select(Program.id).where(Program.committee_id == m.committee_id)
+    ready = db.scalars(select(Application).where(
+        Application.state.in_((State.READY_FOR_COMMITTEE.value, State.DEFERRED.value)),
+        Application.program_id.in_(committee_programs)).order_by(Application.submitted_at, Application.id)).all()
+    position = db.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.session_id == m.id)) or 0
+    added = []
+    system = Actor.system("agenda")
+    for case in ready:
+        position += 1
+        item = AgendaItem(session_id=m.id, application_id=case.id, position=position, proposed_amount=case.requested)
+        db.add(item)
+        cases.transition(db, case, "put_on_agenda", system, data={"session": m.number})
+        added.append(item)
+    db.flush()
+    return added
+
+
+def invite(db: Session, session_id: int, base_url: str) -> int:
+    """Invite every member (mail with a link); sent once per member and session."""
+    m = _meeting(db, session_id)
+    members = db.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
+                         .where(CommitteeMember.committee_id == m.committee_id, CommitteeMember.active.is_(True))).all()
+    items = db.scalar(select(func.count()).select_from(AgendaItem).where(AgendaItem.session_id == m.id))
+    fund = fund_service.default_fund(db)
+    available = fund_service.balances(db, fund.id).available if fund else Decimal("0")
+    for member, user in members:
+        messenger.send(db, key=f"invite-session:{m.id}:{member.id}", to=user.email, template="session_invitation",
+                       user_id=user.id,
+                       subject=f"Einladung: {m.number}. Sitzung des Koordinierungsstabs Integration",
+                       body=(f"Guten Tag {user.name},\n\nder Koordinierungsstab Integration tagt am "
+                             f"{m.starts_at.astimezone().strftime('%d.%m.%Y um %H:%M Uhr')} ({m.place}).\n"
+                             f"Auf der Tagesordnung stehen {items} Anträge. Im Fonds sind derzeit "
+                             f"{available:.2f} € verfügbar.\n\nTagesordnung und Unterlagen (auch als PDF zum Drucken):\n"
+                             f"{base_url}/koordinierungsstab/sitzung/{m.id}\n\nBitte erklären Sie eine Befangenheit "
+                             "vor der Sitzung auf dieser Seite.\n\nStadt Osnabrück – Fachdienst Integration"))
+    if m.state == "planned":
+        m.state, m.invited_at = "invited", utcnow()
+        audit.record(db, Actor.system("agenda"), "session_invited", obj=m, data={"members": len(members)})
+    return len(members)
+
+
+def declare_conflict(db: Session, actor: Actor, item_id: int, member_id: int, reason: str) -> ConflictOfInterest:
+    """A member declares a conflict (§§ 20, 21 VwVfG) for themselves; the chair may record it for anyone."""
+    item = db.get(AgendaItem, item_id)
+    if item is None:
+        raise NotFound("Diesen Tagesordnungspunkt gibt es nicht.")
+    m = _meeting(db, item.session_id)
+    me = member_of(db, actor, m.committee_id)
+    if me is None or (me.id != member_id and not actor.can(Perm.CHAIR_SESSION)):
+        raise Forbidden("Dafür fehlt Ihnen die Berechtigung.")
+    if not reason.strip():
+        raise Invalid("Bitte nennen Sie den Grund der Befangenheit.")
+    if m.state == "closed":
+        raise Conflict("Die Sitzung ist geschlossen.")
+    existing = db.scalar(select(ConflictOfInterest).where(ConflictOfInterest.agenda_item_id == item_id,
+                                                          ConflictOfInterest.member_id == member_id))
+    if existing is not None:
+        return existing
+    c = ConflictOfInterest(agenda_item_id=item_id, member_id=member_id, reason=reason.strip()[:1000],
+                           recorded_by_id=actor.user_id)
+    db.add(c)
+    # a vote cast before the declaration no longer counts
+    old = db.scalar(select(Vote).where(Vote.agenda_item_id == item_id, Vote.member_id == member_id))
+    if old is not None:
+        db.delete(old)
+    db.flush()
+    audit.record(db, actor, "conflict_declared", obj=c, application_id=item.application_id,
+                 data={"member": member_id}, reason=reason.strip())
+    return c
+
+
+def set_attendance(db: Session, actor: Actor, session_id: int, member_id: int, present: bool) -> None:
+    _require_chair(actor)
+    m = _meeting(db, session_id)
+    if m.state == "closed":
+        raise Conflict("Die Sitzung ist geschlossen.")
+    row = db.scalar(select(Attendance).where(Attendance.session_id == session_id, Attendance.member_id == member_id))
+    if row is None:
+        db.add(Attendance(session_id=session_id, member_id=member_id, present=present))
+    else:
+        row.present, row.recorded_at = present, utcnow()
+    audit.record(db, actor, "attendance", obj=m, data={"member": member_id, "present": present})
+
+
+def present_ids(db: Session, session_id: int) -> set[int]:
+    return set(db.scalars(select(Attendance.member_id).where(Attendance.session_id == session_id,
+                                                             Attendance.present.is_(True))))
+
+
+def quorum_of(db: Session, session_id: int) -> rules.Quorum:
+    m = _meeting(db, session_id)
+    c = db.get(Committee, m.committee_id)
+    return rules.quorum(_rule_members(_members(db, m.committee_id)), present_ids(db, session_id),
+                        minimum=c.quorum_minimum, all_invited=m.invited_at is not None)
+
+
+def open_session(db: Session, actor: Actor, session_id: int) -> Meeting:
+    _require_chair(actor)
+    m = _meeting(db, session_id)
+    if m.state not in ("planned", "invited"):
+        raise Conflict("Diese Sitzung kann nicht eröffnet werden.")
+    if m.invited_at is None:
+        raise Conflict("Es wurden noch nicht alle Mitglieder eingeladen.")
+    m.state, m.opened_at = "open", utcnow()
+    audit.record(db, actor, "session_opened", obj=m)
+    return m
+
+
+def set_motion(db: Session, actor: Actor, item_id: int, motion: str, *, amount: Decimal | None = None,
+               reasons: str = "") -> AgendaItem:
+    _require_chair(actor)
+    item = db.get(AgendaItem, item_id)
+    if item is None:
+        raise NotFound("Diesen Tagesordnungspunkt gibt es nicht.")
+    if _meeting(db, item.session_id).state != "open":
+        raise Conflict("Abgestimmt wird nur in einer eröffneten Sitzung.")
+    if item.outcome is not None:
+        raise Conflict("Über diesen Punkt ist schon entschieden.")
+    if motion not in MOTIONS:
+        raise Invalid("Unbekannter Beschlussvorschlag.")
+    requested = item.application.requested
+    if motion == "approve_partly":
+        if amount is None or not (Decimal("0") < amount < requested):
+            raise Invalid("Bei einer teilweisen Bewilligung muss der Betrag kleiner als der beantragte sein.")
+    if motion in ("approve_partly", "reject", "defer") and not reasons.strip():
+        raise Invalid("Bitte geben Sie die Gründe an.")
+    if motion in ("approve", "approve_partly"):
+        need = amount if motion == "approve_partly" else requested
+        fund = fund_service.fund_for_program(db, item.application.program_id)
+        available = fund_service.balances(db, fund.id).available
+        if need > available:
+            raise Conflict("Nicht genug Geld im Fonds: verfügbar sind %(available)s €, die Bewilligung braucht "
+                           "%(amount)s €.", available=f"{available:.2f}", amount=f"{need:.2f}")
+    item.motion, item.motion_reasons = motion, reasons.strip()
+    item.motion_amount = amount if motion == "approve_partly" else (requested if motion == "approve" else None)
+    for v in db.scalars(select(Vote).where(Vote.agenda_item_id == item.id)):
+        db.delete(v)          # a new motion is a new vote
+    audit.record(db, actor, "motion", obj=item, application_id=item.application_id,
+                 data={"motion": motion, "amount": str(item.motion_amount) if item.motion_amount else None})
+    return item
+
+
+def conflicted(db: Session, item_id: int) -> set[int]:
+    return set(db.scalars(select(ConflictOfInterest.member_id).where(ConflictOfInterest.agenda_item_id == item_id)))
+
+
+def cast_vote(db: Session, actor: Actor, item_id: int, member_id: int, choice: str) -> Vote:
+    """A member votes on their own device; the chair may enter a member's vote."""
+    item = db.get(AgendaItem, item_id)
+    if item is None:
+        raise NotFound("Diesen Tagesordnungspunkt gibt es nicht.")
+    m = _meeting(db, item.session_id)
+    me = member_of(db, actor, m.committee_id)
+    if me is None or (me.id != member_id and not actor.can(Perm.CHAIR_SESSION)):
+        raise Forbidden("Dafür fehlt Ihnen die Berechtigung.")
+    if m.state != "open" or item.motion is None or item.outcome is not None:
+        raise Conflict("Zu diesem Punkt wird gerade nicht abgestimmt.")
+    member = db.get(CommitteeMember, member_id)
+    refusal = rules.vote_refusal(rules.Member(member.id, member.voting), present_ids(db, m.id),
+                                 conflicted(db, item.id), choice)
+    if refusal:
+        raise Forbidden(refusal)
+    vote = db.scalar(select(Vote).where(Vote.agenda_item_id == item_id, Vote.member_id == member_id))
+    if vote is None:
+        vote = Vote(agenda_item_id=item_id, member_id=member_id, choice=choice, entered_by_id=actor.user_id)
+        db.add(vote)
+    else:
+        vote.choice, vote.entered_by_id, vote.cast_at = choice, actor.user_id, utcnow()
+    db.flush()
+    return vote
+
+
+def count(db: Session, item_id: int) -> rules.Tally:
+    item = db.get(AgendaItem, item_id)
+    m = _meeting(db, item.session_id)
+    c = db.get(Committee, m.committee_id)
+    votes = dict(db.execute(select(Vote.member_id, Vote.choice).where(Vote.agenda_item_id == item_id)).all())
+    return rules.tally(_rule_members(_members(db, m.committee_id)), votes, present_ids(db, m.id), conflicted(db, item_id),
+                       chair_decides_tie=c.chair_decides_tie)
+
+
+def conclude_item(db: Session, actor: Actor, item_id: int) -> AgendaItem:
+    """Count the votes on the motion; a carried motion is the item's outcome. A failed motion
+    leaves the item open for another motion."""
+    _require_chair(actor)
+    item = db.get(AgendaItem, item_id)
+    if item is None or item.motion is None:
+        raise Conflict("Es gibt keinen Beschlussvorschlag.")
+    q = quorum_of(db, item.session_id)
+    if not q.reached:
+        raise Conflict("Der Koordinierungsstab ist nicht beschlussfähig: %(present)d von %(needed)d nötigen "
+                       "stimmberechtigten Mitgliedern anwesend.", present=q.present_voting, needed=q.needed)
+    t = count(db, item_id)
+    audit.record(db, actor, "vote_counted", obj=item, application_id=item.application_id,
+                 data={"motion": item.motion, "yes": t.yes, "no": t.no, "abstain": t.abstain,
+                       "excluded": list(t.excluded), "carried": t.carried})
+    if t.carried:
+        item.outcome = item.motion
+    else:
+        # not carried: a new motion is needed; this count stays in the audit trail for the minutes
+        item.motion = None
+        for v in db.scalars(select(Vote).where(Vote.agenda_item_id == item.id)):
+            db.delete(v)
+    return item
+
+
+def close_session(db: Session, actor: Actor, session_id: int) -> Meeting:
+    """Close the session: items still open are deferred; the decision flow records the decisions."""
+    from grants.services import jobs
+
+    _require_chair(actor)
+    m = _meeting(db, session_id)
+    if m.state != "open":
+        raise Conflict("Nur eine eröffnete Sitzung kann geschlossen werden.")
+    for item in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id, AgendaItem.outcome.is_(None))):
+        item.outcome, item.motion_reasons = "defer", item.motion_reasons or "In der Sitzung nicht abschließend beraten."
+    m.state, m.closed_at = "closed", utcnow()
+    audit.record(db, actor, "session_closed", obj=m)
+    jobs.enqueue(db, DECIDE_FLOW, f"{DECIDE_FLOW}:{m.id}", session_id=m.id)
+    return m
+
+
+def record_decisions(db: Session, session_id: int) -> dict:
+    """The decision flow's work: one decision per item, funds committed, cases moved, applicants
+    told. Safe to re-run: an item with a decision is skipped."""
+    m = _meeting(db, session_id)
+    if m.state != "closed":
+        return {"session": session_id, "skipped": "not closed"}
+    system = Actor.system("decisions")
+    done = 0
+    for item in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id).order_by(AgendaItem.position)):
+        if db.scalar(select(Decision.id).where(Decision.agenda_item_id == item.id)) is not None:
+            continue
+        case = item.application
+        votes = db.execute(select(Vote.choice, func.count()).where(Vote.agenda_item_id == item.id)
+                           .group_by(Vote.choice)).all()
+        counts = dict(votes)
+        outcome = item.outcome or "defer"
+        amount = item.motion_amount if outcome in ("approve", "approve_partly") else None
+        if amount is not None:
+            fund_service.commit_grant(db, system, case.id, amount)
+        db.add(Decision(application_id=case.id, agenda_item_id=item.id, kind=outcome, amount=amount,
+                        reasons=item.motion_reasons, votes_yes=counts.get("yes", 0), votes_no=counts.get("no", 0),
+                        votes_abstain=counts.get("abstain", 0)))
+        if case.state == State.ON_AGENDA.value:
+            cases.transition(db, case, outcome, system, reason=item.motion_reasons or "",
+                             data={"session": m.number, "amount": str(amount) if amount else None})
+        _tell_applicant(db, case, outcome, m)
+        done += 1
+    return {"session": session_id, "decisions": done}
+
+
+def _tell_applicant(db: Session, case, outcome: str, m: Meeting) -> None:
+    from grants.services.screening import _org_emails
+
+    words = {"approve": "bewilligt", "approve_partly": "teilweise bewilligt", "reject": "abgelehnt",
+             "defer": "auf die nächste Sitzung vertagt"}[outcome]
+    for email in _org_emails(db, case.organisation_id):
+        messenger.send(db, key=f"decision:{case.id}:{m.id}:{email}", to=email, template="decision_notice",
+                       application_id=case.id, subject=f"Entscheidung zu Ihrem Antrag {case.file_number}",
+                       body=(f"Guten Tag,\n\nder Koordinierungsstab Integration hat in seiner Sitzung am "
+                             f"{m.starts_at.astimezone().strftime('%d.%m.%Y')} über Ihren Antrag „{case.title}“ beraten: "
+                             f"Er wurde {words}.\n"
+                             + ("Den schriftlichen Bescheid erhalten Sie in Kürze; erst er ist verbindlich.\n"
+                                if outcome != "defer" else "")
+                             + "\nStadt Osnabrück – Fachdienst Integration"))

@@ -1,0 +1,134 @@
+"""A whole session: agenda, invitations, attendance, a recusal, motions and votes (with a tie),
+closing, and the decision flow (funds committed, cases moved, applicants told), safe to re-run."""
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import func, select
+
+from grants.flows import runtime
+from grants.flows.engine import JobRunner
+from grants.models import (AgendaItem, Application, Committee, CommitteeMember, Decision, LedgerEntry, Message,
+                           Program, User)
+from grants.services import accounts, applications, cases, committee
+from grants.services import fund as fund_service
+from grants.services.actor import Actor
+from grants.services.errors import Conflict, Forbidden
+from tests.factories import PASSWORD, actor_for
+
+SYSTEM = Actor.system("test")
+
+
+def _committee(db, world):
+    """Chair + four voting members + one advisory member."""
+    with db.session() as s:
+        c = s.scalar(select(Committee))
+        chair = s.scalar(select(User).where(User.email == "chair@test.example"))
+        s.add(CommitteeMember(committee_id=c.id, user_id=chair.id, function="chair"))
+        ids = {"chair": chair.id}
+        for i in range(1, 5):
+            u = accounts.create_user(s, SYSTEM, f"m{i}@test.example", "committee", PASSWORD)
+            s.add(CommitteeMember(committee_id=c.id, user_id=u.id, function="member"))
+            ids[f"m{i}"] = u.id
+        staff = s.scalar(select(User).where(User.email == "staff@test.example"))
+        s.add(CommitteeMember(committee_id=c.id, user_id=staff.id, voting=False))
+        s.flush()
+        members = {k: s.scalar(select(CommitteeMember.id).where(CommitteeMember.user_id == v)) for k, v in ids.items()}
+        return c.id, ids, members
+
+
+def _ready_case(db, world, title, amount):
+    applicant = actor_for(db, world.users["applicant_a"])
+    with db.session() as s:
+        case = applications.create_draft(s, applicant, s.get(Program, world.program_id), world.org_ids["a"],
+                                          title=title, requested=D(amount))
+        applications.submit(s, applicant, case)
+        for action in ("start_screening", "mark_ready"):
+            cases.transition(s, case, action, SYSTEM)
+        return case.id
+
+
+def test_a_whole_session(prefect_harness, config, db, world):
+    committee_id, users, members = _committee(db, world)
+    a, b, c = (_ready_case(db, world, "Sprachcafé", "1000.00"), _ready_case(db, world, "Bandprojekt", "2000.00"),
+               _ready_case(db, world, "Reise", "1500.00"))
+    chair = actor_for(db, users["chair"])
+    with db.session() as s:
+        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=3))
+        items = committee.build_agenda(s, m.id)
+        assert [i.application_id for i in items] == [a, b, c]
+        assert committee.invite(s, m.id, "http://x") == 6
+        session_id = m.id
+        item_ids = [i.id for i in items]
+    with db.session() as s:
+        assert {s.get(Application, x).state for x in (a, b, c)} == {"on_agenda"}
+        assert s.scalar(select(func.count()).select_from(Message).where(Message.template == "session_invitation")) == 6
+    # before the session: member 2 declares a conflict on the first item (works for the applicant)
+    m2, m1 = actor_for(db, users["m2"]), actor_for(db, users["m1"])
+    with db.session() as s:
+        committee.declare_conflict(s, m2, item_ids[0], members["m2"], "Ich bin im Vorstand des Vereins.")
+    with db.session() as s:
+        committee.open_session(s, chair, session_id)
+        for k in ("chair", "m1", "m2", "m3"):
+            committee.set_attendance(s, chair, session_id, members[k], True)
+        assert committee.quorum_of(s, session_id).reached            # 4 of 5 voting present, 3 needed
+        committee.set_motion(s, chair, item_ids[0], "approve")
+    with db.session() as s:
+        with pytest.raises(Forbidden, match="Befangenheit"):
+            committee.cast_vote(s, m2, item_ids[0], members["m2"], "yes")
+    with db.session() as s:
+        committee.cast_vote(s, chair, item_ids[0], members["chair"], "yes")
+        committee.cast_vote(s, m1, item_ids[0], members["m1"], "yes")
+        committee.cast_vote(s, chair, item_ids[0], members["m3"], "no")          # entered by the chair
+        assert committee.conclude_item(s, chair, item_ids[0]).outcome == "approve"
+        committee.set_motion(s, chair, item_ids[1], "approve_partly", amount=D("1200.00"), reasons="Honorare halbiert.")
+        for k in ("chair", "m1", "m2", "m3"):
+            committee.cast_vote(s, chair, item_ids[1], members[k], "yes")
+        assert committee.conclude_item(s, chair, item_ids[1]).outcome == "approve_partly"
+        committee.set_motion(s, chair, item_ids[2], "reject", reasons="Kein Bezug zum Quartier.")
+        for k, v in (("chair", "yes"), ("m1", "yes"), ("m2", "no"), ("m3", "no")):
+            committee.cast_vote(s, chair, item_ids[2], members[k], v)
+        assert committee.conclude_item(s, chair, item_ids[2]).outcome is None    # a tie fails
+        committee.close_session(s, chair, session_id)                            # the open item is deferred
+    runtime.install(config, db)
+    try:
+        runner = JobRunner(db)
+        runner.drain(timeout=180)
+        with db.session() as s:      # the decision flow again: nothing twice
+            from grants.models import FlowJob
+            s.scalar(select(FlowJob).where(FlowJob.flow == "decide_session")).state = "queued"
+        runner.drain(timeout=180)
+    finally:
+        runtime.reset()
+    with db.session() as s:
+        states = {x: s.get(Application, x).state for x in (a, b, c)}
+        assert states == {a: "approved", b: "partly_approved", c: "deferred"}
+        decisions = {d.application_id: (d.kind, d.amount, d.votes_yes, d.votes_no) for d in s.scalars(select(Decision))}
+        assert decisions == {a: ("approve", D("1000.00"), 2, 1), b: ("approve_partly", D("1200.00"), 4, 0),
+                             c: ("defer", None, 0, 0)}
+        assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "commitment")) == 2
+        assert fund_service.balances(s, world.fund_id).committed == D("2200.00")
+        assert s.scalar(select(func.count()).select_from(Message).where(Message.template == "decision_notice")) == 3
+
+
+def test_no_decision_without_quorum_and_no_overdraft(db, world):
+    committee_id, users, members = _committee(db, world)
+    big = _ready_case(db, world, "Groß", "5000.00")
+    chair = actor_for(db, users["chair"])
+    with db.session() as s:
+        # the fund has 10,000: commit 6,000 elsewhere so that 5,000 no longer fits
+        s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
+                          booked_on=datetime.now().date()))
+        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=1))
+        item = committee.build_agenda(s, m.id)[0]
+        committee.invite(s, m.id, "http://x")
+        committee.open_session(s, chair, m.id)
+        for k in ("chair", "m1"):
+            committee.set_attendance(s, chair, m.id, members[k], True)
+        with pytest.raises(Conflict, match="verfügbar sind 4000.00 €"):
+            committee.set_motion(s, chair, item.id, "approve")
+        committee.set_motion(s, chair, item.id, "approve_partly", amount=D("4000.00"), reasons="Soviel ist da.")
+        committee.cast_vote(s, chair, item.id, members["chair"], "yes")
+        with pytest.raises(Conflict, match="nicht beschlussfähig"):
+            committee.conclude_item(s, chair, item.id)
