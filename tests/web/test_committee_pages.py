@@ -1,0 +1,61 @@
+"""Holding a session in the web: the chair runs it, members vote on their own devices, a
+conflicted member is excluded and sees it; other roles are denied."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from grants.models import AgendaItem, Application, Session
+from tests.flows.test_session_flow import _committee, _ready_case
+from tests.web.helpers import csrf, login
+
+
+@pytest.mark.parametrize("who", ["applicant_a", "staff", "finance", "admin"])
+def test_others_may_not_enter(client, world, db, who):
+    login(client, f"{who}@test.example")
+    assert client.get("/koordinierungsstab/").status_code == 403
+
+
+def test_chair_runs_a_session_members_vote(app, world, db):
+    _, users, members = _committee(db, world)
+    case_id = _ready_case(db, world, "Sprachcafé", "1000.00")
+    chair = app.test_client()
+    login(chair, "chair@test.example")
+    page = chair.get("/koordinierungsstab/").get_data(as_text=True)
+    r = chair.post("/koordinierungsstab/sitzungen", data={"csrf_token": csrf(page), "day": (date.today() + timedelta(days=2)).isoformat(),
+                                                          "at": "14:00", "place": "Rathaus, Raum 201"})
+    sid = int(r.headers["Location"].rsplit("/", 1)[1])
+    url = f"/koordinierungsstab/sitzung/{sid}"
+    token = csrf(chair.get(url).get_data(as_text=True))
+    chair.post(f"{url}/tagesordnung", data={"csrf_token": token})
+    with db.session() as s:
+        item_id = s.scalar(select(AgendaItem.id).where(AgendaItem.session_id == sid))
+    # a member declares a conflict before the session
+    m2 = app.test_client()
+    login(m2, "m2@test.example")
+    t2 = csrf(m2.get(url).get_data(as_text=True))
+    assert m2.post(f"{url}/eroeffnen", data={"csrf_token": t2}).status_code == 403        # not the chair
+    m2.post(f"{url}/punkt/{item_id}/befangenheit", data={"csrf_token": t2, "reason": "Vorstand des Vereins"})
+    assert "wegen Befangenheit ausgeschlossen" in m2.get(url).get_data(as_text=True)
+    chair.post(f"{url}/eroeffnen", data={"csrf_token": token})
+    chair.post(f"{url}/anwesenheit", data={"csrf_token": token, "present": [members[k] for k in ("chair", "m1", "m2", "m3")]})
+    html = chair.get(url).get_data(as_text=True)
+    assert "Beschlussfähig: 4 von 5" in html
+    chair.post(f"{url}/punkt/{item_id}/antrag", data={"csrf_token": token, "motion": "approve"})
+    # members vote on their own devices; the conflicted one is refused
+    m1 = app.test_client()
+    login(m1, "m1@test.example")
+    t1 = csrf(m1.get(url).get_data(as_text=True))
+    m1.post(f"{url}/punkt/{item_id}/stimme", data={"csrf_token": t1, "choice": "yes"})
+    r = m2.post(f"{url}/punkt/{item_id}/stimme", data={"csrf_token": t2, "choice": "yes"}, follow_redirects=True)
+    assert "Befangenheit" in r.get_data(as_text=True)
+    chair.post(f"{url}/punkt/{item_id}/stimme", data={"csrf_token": token, "choice": "yes"})
+    chair.post(f"{url}/punkt/{item_id}/stimme", data={"csrf_token": token, "choice": "no", "member_id": members["m3"]})
+    assert "Ja 2, Nein 1" in chair.get(url).get_data(as_text=True)
+    chair.post(f"{url}/punkt/{item_id}/auszaehlen", data={"csrf_token": token})
+    chair.post(f"{url}/schliessen", data={"csrf_token": token})
+    with db.session() as s:
+        assert s.get(Session, sid).state == "closed"
+        assert s.scalar(select(AgendaItem.outcome).where(AgendaItem.id == item_id)) == "approve"
+        assert s.get(Application, case_id).state == "on_agenda"       # the decision flow moves it next
