@@ -254,6 +254,41 @@ class JobRunner:
         raise TimeoutError("jobs still running")
 
 
+class Scheduler:
+    """Asks grants.services.schedule what is due, every `seconds` (a minute by default)."""
+
+    def __init__(self, db: Database, runner: "JobRunner", seconds: float = 60):
+        self.db, self.runner, self.seconds = db, runner, seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[str]:
+        from grants.services import schedule
+
+        with self.db.session() as s:
+            queued = schedule.tick(s, utcnow())
+        if queued:
+            self.runner.wake()
+        return queued
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+            self._stop.wait(self.seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(10)
+
+
 class EmbeddedEngine:
     """What `grants serve` runs beside the web application: the Prefect server (unless the user
     points PREFECT_API_URL at one) and the job runner."""
@@ -265,6 +300,7 @@ class EmbeddedEngine:
                        if start_server and config.embedded_engine else None)
         self.runner: JobRunner | None = None
         self.workers = workers
+        self.scheduler: Scheduler | None = None
         self.error: str | None = None
 
     @property
@@ -288,6 +324,8 @@ class EmbeddedEngine:
                 self.server.start()
             self.runner = JobRunner(self.db, api_url=self.api_url, workers=self.workers)
             self.runner.start()
+            self.scheduler = Scheduler(self.db, self.runner)
+            self.scheduler.start()
         except Exception as e:
             self.error = f"{type(e).__name__}: {e}"
             raise
@@ -306,6 +344,8 @@ class EmbeddedEngine:
         return "ok"
 
     def stop(self) -> None:
+        if self.scheduler:
+            self.scheduler.stop()
         if self.runner:
             self.runner.stop()
         if self.server:
