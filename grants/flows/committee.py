@@ -24,3 +24,24 @@ def prepare_session(session_id: int) -> dict:
         items = committee.build_agenda(s, session_id) if s.get(Meeting, session_id).state == "planned" else []
         invited = committee.invite(s, session_id, config.base_url)
     return {"session": session_id, "items_added": len(items), "invited": invited}
+
+
+@flow(name="decision-letter", retries=3, retry_delay_seconds=5)
+def decision_letter(case_id: int) -> dict:
+    """After a decision: the Bescheid as PDF/A and DOCX, kept, and released unless held for review."""
+    from grants.models import Application, Letter, Program
+    from grants.services import letters
+
+    config, db = runtime.current()
+    with db.session() as s:
+        found = letters.context(s, case_id)
+        if found is None:
+            return {"case_id": case_id, "letter": None}
+        kind, data = found
+        if s.scalar(Letter.__table__.select().where(Letter.application_id == case_id, Letter.kind == kind)) is not None:
+            return {"case_id": case_id, "letter": "exists"}
+        hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
+    pdf, docx = letters.render_letter(kind, data)         # outside any transaction
+    with db.session() as s:
+        letter = letters.store(s, config.home, case_id, kind, pdf, docx, hold=hold)
+        return {"case_id": case_id, "letter": letter.id if letter else "exists"}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 
 from grants.domain.roles import Perm
-from grants.models import Application, Attachment, AuditEvent, Comment, Organisation, User
+from grants.models import Application, Attachment, AuditEvent, Comment, Letter, Organisation, User
 from grants.services import cases, drafts, screening
 from grants.services.errors import ServiceError
 from grants.web.access import requires
@@ -78,11 +78,13 @@ def case(case_id: int):
         attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all()
         history = cases.history(s, case.id)
         values = drafts.values(case)
+        case_letters = s.scalars(select(Letter).where(Letter.application_id == case.id)
+                                 .order_by(Letter.kind, Letter.version)).all()
         outcome = s.scalar(select(AuditEvent.data).where(AuditEvent.application_id == case.id,
                                                          AuditEvent.action == "screening_done")
                            .order_by(AuditEvent.id.desc()).limit(1))
     return render_template("staff/case.html", case=case, org=org, verdicts=verdicts, comments=comments,
-                           outcome=(outcome or {}).get("outcome"), OUTCOMES=OUTCOMES,
+                           outcome=(outcome or {}).get("outcome"), OUTCOMES=OUTCOMES, letters=case_letters,
                            attachments=attachments, history=history, values=values, override_form=OverrideForm(),
                            comment_form=CommentForm(), decision_form=DecisionForm(), RESULT_LABELS=RESULT_LABELS,
                            RULE_LABELS=RULE_LABELS)
@@ -152,3 +154,45 @@ def decide(case_id: int):
         wake_engine()
         flash(str(DECISIONS[action]), "info")
     return _back(case_id)
+
+
+@bp.post("/antrag/<int:case_id>/schreiben/<int:letter_id>/freigeben")
+@requires(Perm.MANAGE_LETTERS)
+def release_letter(case_id: int, letter_id: int):
+    from grants.services import letters
+
+    FlaskForm().validate_on_submit()
+    try:
+        with db().session() as s:
+            cases.get_case(s, g.actor, case_id)
+            letter = s.get(Letter, letter_id)
+            if letter is None or letter.application_id != case_id:
+                abort(404)
+            letters.release(s, g.actor, letter_id)
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+    else:
+        wake_engine()
+        flash(gettext("Das Schreiben ist freigegeben und verschickt."), "info")
+    return _back(case_id)
+
+
+@bp.get("/antrag/<int:case_id>/schreiben/<int:letter_id>.<fmt>")
+@requires(Perm.MANAGE_LETTERS)
+def letter_file(case_id: int, letter_id: int, fmt: str):
+    from flask import send_file
+
+    from grants.web.util import config
+
+    if fmt not in ("pdf", "docx"):
+        abort(404)
+    with db().session() as s:
+        letter = s.get(Letter, letter_id)
+        if letter is None or letter.application_id != case_id:
+            abort(404)
+        rel = letter.pdf_path if fmt == "pdf" else letter.docx_path
+        if not rel:
+            abort(404)
+        path = config().home / rel
+    mime = "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return send_file(path, mimetype=mime, as_attachment=True, download_name=path.name)

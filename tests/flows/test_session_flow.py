@@ -103,7 +103,8 @@ def test_a_whole_session(prefect_harness, config, db, world):
         runtime.reset()
     with db.session() as s:
         states = {x: s.get(Application, x).state for x in (a, b, c)}
-        assert states == {a: "approved", b: "partly_approved", c: "deferred"}
+        # decisions recorded, then the decision letters went out (letter flow)
+        assert states == {a: "letter_sent", b: "letter_sent", c: "deferred"}
         decisions = {d.application_id: (d.kind, d.amount, d.votes_yes, d.votes_no) for d in s.scalars(select(Decision))}
         assert decisions == {a: ("approve", D("1000.00"), 2, 1), b: ("approve_partly", D("1200.00"), 4, 0),
                              c: ("defer", None, 0, 0)}

@@ -90,3 +90,35 @@ def test_internal_notes_stay_internal(client, world, db):
     applicant = client.application.test_client()
     login(applicant, "applicant_a@test.example")
     assert "Vorstand kenne ich privat." not in applicant.get(f"/antrag/{case_id}").get_data(as_text=True)
+
+
+def test_held_letter_released_by_staff_only(app, world, db, config):
+    from grants.models import Letter
+    from grants.services import letters
+    from tests.flows.test_letters import _decided
+
+    case_id, _ = _decided(db, world, "approve", "1500.00")
+    with db.session() as s:
+        kind, data = letters.context(s, case_id)
+    pdf, docx_bytes = letters.render_letter(kind, data)
+    with db.session() as s:
+        letter_id = letters.store(s, config.home, case_id, kind, pdf, docx_bytes, hold=True).id
+    finance = app.test_client()
+    login(finance, "finance@test.example")
+    page = finance.get("/finanzen/").get_data(as_text=True)
+    assert finance.post(f"/fachdienst/antrag/{case_id}/schreiben/{letter_id}/freigeben",
+                        data={"csrf_token": csrf(page)}).status_code == 403
+    staff = app.test_client()
+    login(staff, "staff@test.example")
+    html = staff.get(f"/fachdienst/antrag/{case_id}").get_data(as_text=True)
+    assert "zur Prüfung zurückgehalten" in html
+    assert staff.get(f"/fachdienst/antrag/{case_id}/schreiben/{letter_id}.docx").data[:2] == b"PK"
+    staff.post(f"/fachdienst/antrag/{case_id}/schreiben/{letter_id}/freigeben", data={"csrf_token": csrf(html)})
+    with db.session() as s:
+        assert s.get(Letter, letter_id).state == "dispatched"
+        assert s.get(Application, case_id).state == "letter_sent"
+    applicant = app.test_client()
+    login(applicant, "applicant_a@test.example")
+    page = applicant.get(f"/antrag/{case_id}").get_data(as_text=True)
+    assert "Zuwendungsbescheid" in page
+    assert applicant.get(f"/antrag/{case_id}/schreiben/{letter_id}.pdf").data[:4] == b"%PDF"

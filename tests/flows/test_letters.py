@@ -1,0 +1,129 @@
+"""Decision letters read back from PDF and DOCX: the contents DOMAIN.md requires, the right legal
+remedy (Klage, never Widerspruch), fonts and PDF/A, versions, hold and release, hostile text."""
+
+import subprocess
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import docx
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from grants.flows import runtime
+from grants.flows.engine import JobRunner
+from grants.models import Application, AuditEvent, Decision, Letter, Message, Organisation, Program
+from grants.services import applications, cases, letters
+from grants.services.actor import Actor
+from tests.factories import actor_for
+
+SYSTEM = Actor.system("test")
+
+
+def _decided(db, world, kind="approve", amount="1200.00", title="Sprachcafé", reasons=""):
+    applicant = actor_for(db, world.users["applicant_a"])
+    start = date.today() + timedelta(days=30)
+    with db.session() as s:
+        org = s.get(Organisation, world.org_ids["a"])
+        org.street, org.postcode, org.city = "Bremer Straße 12", "49084", "Osnabrück"
+        case = applications.create_draft(s, applicant, s.get(Program, world.program_id), world.org_ids["a"],
+                                          title=title, quarter="Schinkel", requested=D("1500.00"),
+                                          own_funds=D("0"), cost_items=[("Honorar", D("1000.00")), ("Miete", D("500.00"))],
+                                          project_start=start, project_end=date(2027, 3, 31))
+        applications.submit(s, applicant, case)
+        for action in ("start_screening", "mark_ready", "put_on_agenda"):
+            cases.transition(s, case, action, SYSTEM)
+        s.add(Decision(application_id=case.id, kind=kind, amount=D(amount) if kind != "reject" else None,
+                       reasons=reasons, votes_yes=4))
+        cases.transition(s, case, kind, SYSTEM, reason=reasons or "x")
+        return case.id, case.file_number
+
+
+def _drain(config, db):
+    runtime.install(config, db)
+    try:
+        JobRunner(db).drain(timeout=180)
+    finally:
+        runtime.reset()
+
+
+def _texts(config, letter):
+    pdf = config.home / letter.pdf_path
+    reader = PdfReader(str(pdf))
+    pdf_text = "\n".join(p.extract_text() for p in reader.pages)
+    d = docx.Document(str(config.home / letter.docx_path))
+    docx_text = "\n".join(p.text for p in d.paragraphs) + "\n" + "\n".join(
+        c.text for t in d.tables for r in t.rows for c in r.cells)
+    return reader, pdf_text, docx_text, d
+
+
+def test_partial_approval_letter_has_everything_and_goes_out(prefect_harness, config, db, world):
+    case_id, fn = _decided(db, world, "approve_partly", "1200.00", reasons="Die Miete wird nicht gefördert.")
+    _drain(config, db)
+    with db.session() as s:
+        letter = s.scalar(select(Letter).where(Letter.application_id == case_id, Letter.kind != "receipt"))
+        assert (letter.kind, letter.version, letter.state) == ("partial_approval", 1, "dispatched")
+        assert letter.dispatched_at is not None and len(letter.pdf_sha256) == 64
+        assert s.get(Application, case_id).state == "letter_sent"
+        assert s.scalar(select(Message).where(Message.template == "letter")).attachments[0]["mime"] == "application/pdf"
+    reader, pdf_text, docx_text, d = _texts(config, letter)
+    for text in (pdf_text, docx_text):
+        flat = " ".join(text.split())
+        assert fn in flat and "Zuwendungsbescheid" in flat
+        assert "1.200,00 €" in flat and "eintausendzweihundert Euro" in flat and "Festbetragsfinanzierung" in flat
+        assert "Honorar" in flat and "1.000,00 €" in flat                           # table of eligible costs
+        assert "Nebenbestimmungen" in flat and "Auszahlung" in flat
+        assert "30.09.2027" in flat                                                  # proof of use: end + 6 months
+        assert "Die Miete wird nicht gefördert." in flat
+        assert "innerhalb eines Monats nach Bekanntgabe Klage beim Verwaltungsgericht Osnabrück" in flat
+        assert "Widerspruch" not in flat
+    assert "Seite 1 von" in pdf_text and len(reader.pages) >= 2
+    assert reader.trailer["/Root"]["/Lang"] == "de" and "data.json" in reader.attachments
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "pdfaid:part" in xmp
+    fonts = subprocess.run(["pdffonts", str(config.home / letter.pdf_path)], capture_output=True, text=True).stdout
+    assert all("Letter-Sans" in f and f.split()[-5] == "yes" for f in fonts.splitlines()[2:])
+    assert d.core_properties.language == "de-DE"
+
+
+def test_rejection_states_the_reasons(prefect_harness, config, db, world):
+    case_id, fn = _decided(db, world, "reject", reasons="Eine Reise nach Berlin ist keine Begegnung im Quartier.")
+    _drain(config, db)
+    with db.session() as s:
+        letter = s.scalar(select(Letter).where(Letter.application_id == case_id, Letter.kind != "receipt"))
+    _, pdf_text, docx_text, _ = _texts(config, letter)
+    for text in (pdf_text, docx_text):
+        flat = " ".join(text.split())
+        assert "Ablehnung" in flat and "Begründung" in flat and "keine Begegnung im Quartier" in flat
+        assert "Klage" in flat and "Widerspruch" not in flat
+
+
+def test_hostile_text_is_harmless_and_corrections_are_new_versions(prefect_harness, config, db, world):
+    evil = "<img src='file:///etc/passwd'> <script>alert(1)</script> " + "Donaudampfschifffahrt" * 12 + " مرحبا"
+    case_id, fn = _decided(db, world, "approve", "1500.00", title=evil)
+    with db.session() as s:
+        s.get(Program, world.program_id).rules = {"hold_letters": True}
+    _drain(config, db)
+    with db.session() as s:
+        held = s.scalar(select(Letter).where(Letter.application_id == case_id, Letter.kind != "receipt"))
+        assert held.state == "held" and s.get(Application, case_id).state == "approved"
+        assert s.scalar(select(Message).where(Message.template == "letter")) is None
+    _, pdf_text, _, _ = _texts(config, held)
+    flat = " ".join(pdf_text.split())
+    assert "root:" not in pdf_text                           # /etc/passwd was not fetched
+    assert "alert(1)" in flat and "<script>" in flat.replace(" ", "")   # markup shown as text
+    staff = actor_for(db, world.users["staff"])
+    with db.session() as s:
+        letters.release(s, staff, held.id)
+    with db.session() as s:
+        assert s.get(Letter, held.id).state == "dispatched" and s.get(Application, case_id).state == "letter_sent"
+        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "letter_released")).actor == "staff@test.example"
+        kind, data = letters.context(s, case_id)
+    pdf, docx_bytes = letters.render_letter(kind, data)
+    with db.session() as s:
+        assert letters.store(s, config.home, case_id, kind, pdf, docx_bytes, hold=False) is None   # no silent duplicate
+        v2 = letters.store(s, config.home, case_id, kind, pdf, docx_bytes, hold=True, correction=True)
+        assert v2.version == 2
+    with db.session() as s:
+        versions = s.scalars(select(Letter).where(Letter.application_id == case_id, Letter.kind != "receipt").order_by(Letter.version)).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert (config.home / versions[0].pdf_path).exists() and (config.home / versions[1].pdf_path).exists()
