@@ -221,3 +221,46 @@ def conclude(session_id: int, item_id: int):
 def close(session_id: int):
     return _act(session_id, lambda s: committee.close_session(s, g.actor, session_id),
                 gettext("Die Sitzung ist geschlossen. Die Entscheidungen werden jetzt verbucht und die Antragstellenden informiert."))
+
+
+@bp.post("/sitzung/<int:session_id>/niederschrift/unterschreiben")
+@requires(Perm.COMMITTEE_VIEW)
+def sign_minutes(session_id: int):
+    from grants.services import minutes
+
+    def run(s):
+        minutes.sign(s, g.actor, session_id)
+    EmptyForm()
+    response = _act(session_id, run, gettext("Die Niederschrift ist unterschrieben."))
+    with db().session() as s:
+        data = minutes.context(s, session_id)
+    pdf, docx_bytes = minutes.render_minutes(data)
+    with db().session() as s:
+        minutes.store(s, config().home, session_id, pdf, docx_bytes)
+    return response
+
+
+@bp.get("/sitzung/<int:session_id>/niederschrift.<fmt>")
+@requires(Perm.COMMITTEE_VIEW)
+def minutes_file(session_id: int, fmt: str):
+    from flask import send_file
+
+    from grants.models import Letter
+    from grants.services import minutes
+
+    if fmt not in ("pdf", "docx"):
+        abort(404)
+    with db().session() as s:
+        m = s.get(Session, session_id)
+        if m is None or m.state != "closed":
+            abort(404)
+        letter = s.scalar(select(Letter).where(Letter.session_id == session_id, Letter.kind == "minutes")
+                          .order_by(Letter.version.desc()).limit(1))
+        data = None if letter else minutes.context(s, session_id)
+    if letter is None:
+        pdf, docx_bytes = minutes.render_minutes(data)
+        with db().session() as s:
+            letter = minutes.store(s, config().home, session_id, pdf, docx_bytes)
+    path = config().home / (letter.pdf_path if fmt == "pdf" else letter.docx_path)
+    mime = "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return send_file(path, mimetype=mime, as_attachment=True, download_name=f"Niederschrift-{m.number}-v{letter.version}.{fmt}")

@@ -29,7 +29,7 @@ def _committee(db, world):
         ids = {"chair": chair.id}
         for i in range(1, 5):
             u = accounts.create_user(s, SYSTEM, f"m{i}@test.example", "committee", PASSWORD)
-            s.add(CommitteeMember(committee_id=c.id, user_id=u.id, function="member"))
+            s.add(CommitteeMember(committee_id=c.id, user_id=u.id, function="minute_taker" if i == 1 else "member"))
             ids[f"m{i}"] = u.id
         staff = s.scalar(select(User).where(User.email == "staff@test.example"))
         s.add(CommitteeMember(committee_id=c.id, user_id=staff.id, voting=False))
@@ -133,3 +133,49 @@ def test_no_decision_without_quorum_and_no_overdraft(db, world):
         committee.cast_vote(s, chair, item.id, members["chair"], "yes")
         with pytest.raises(Conflict, match="nicht beschlussfähig"):
             committee.conclude_item(s, chair, item.id)
+
+
+def test_minutes_signed_and_read_back(db, world, config):
+    import io
+
+    import docx
+    from pypdf import PdfReader
+
+    from grants.services import minutes
+
+    committee_id, users, members = _committee(db, world)
+    a = _ready_case(db, world, "Sprachcafé", "1000.00")
+    chair, m1, m2 = actor_for(db, users["chair"]), actor_for(db, users["m1"]), actor_for(db, users["m2"])
+    with db.session() as s:
+        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=1),
+                                   place="Rathaus, Raum 201")
+        item = committee.build_agenda(s, m.id)[0]
+        committee.invite(s, m.id, "http://x")
+        committee.declare_conflict(s, m2, item.id, members["m2"], "Vorstand des Vereins")
+        committee.open_session(s, chair, m.id)
+        for k in ("chair", "m1", "m2", "m3"):
+            committee.set_attendance(s, chair, m.id, members[k], True)
+        committee.set_motion(s, chair, item.id, "approve")
+        for k in ("chair", "m1", "m3"):
+            committee.cast_vote(s, chair, item.id, members[k], "yes")
+        committee.conclude_item(s, chair, item.id)
+        committee.close_session(s, chair, m.id)
+        session_id = m.id
+    with db.session() as s:
+        with pytest.raises(Forbidden):
+            minutes.sign(s, m2, session_id)              # neither chair nor minute-taker
+        minutes.sign(s, chair, session_id)
+        minutes.sign(s, m1, session_id)
+        data = minutes.context(s, session_id)
+    pdf, docx_bytes = minutes.render_minutes(data)
+    pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    d = docx.Document(io.BytesIO(docx_bytes))
+    docx_text = " ".join((" ".join(p.text for p in d.paragraphs) + " " + " ".join(
+        c.text for t in d.tables for r in t.rows for c in r.cells)).split())
+    for text in (pdf_text, docx_text):
+        assert "Niederschrift über die 1. Sitzung des Koordinierungsstabs Integration (§ 93 VwVfG)" in text
+        assert "Rathaus, Raum 201" in text and "m4" in text                      # place, the absent member
+        assert "TOP 1: Sprachcafé" in text and "3 Ja, 0 Nein, 0 Enthaltungen – angenommen" in text
+        assert "m2 war befangen (Vorstand des Vereins)" in text
+        assert "Beschluss: bewilligt" in text
+        assert "Vorsitz: chair, elektronisch unterschrieben" in text and "Schriftführung: m1" in text
