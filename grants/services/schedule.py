@@ -15,7 +15,8 @@ PREPARE_FLOW = "prepare_session"
 
 
 def tick(db: Session, now: datetime) -> list[str]:
-    """Keep the next session of every committee planned; at its cut-off, prepare it."""
+    """Keep the next session of every committee planned; at its cut-off, prepare it; close written
+    procedures that are decided."""
     queued = []
     for c in db.scalars(select(Committee)):
         committee.ensure_schedule(db, c.id, now.date())
@@ -24,4 +25,6 @@ def tick(db: Session, now: datetime) -> list[str]:
                                               Meeting.starts_at > now)):
         job = jobs.enqueue(db, PREPARE_FLOW, f"{PREPARE_FLOW}:{m.id}", session_id=m.id)
         queued.append(job.key)
+    for session_id in committee.evaluate_circulations(db, now):
+        queued.append(f"decide_session:{session_id}")
     return queued

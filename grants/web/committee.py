@@ -61,11 +61,48 @@ def _committee_id() -> int:
 @bp.get("/")
 @requires(Perm.COMMITTEE_VIEW)
 def home():
+    from grants.models import Application
+
     with db().session() as s:
         rows = s.execute(select(Session, func.count(AgendaItem.id))
                          .outerjoin(AgendaItem, AgendaItem.session_id == Session.id)
                          .group_by(Session.id).order_by(Session.starts_at.desc()).limit(20)).all()
-    return render_template("committee/home.html", rows=rows, plan_form=PlanForm(), SESSION_STATES=SESSION_STATES)
+        ready = s.execute(select(Application.id, Application.file_number, Application.title, Application.requested)
+                          .where(Application.state == "ready_for_committee").order_by(Application.submitted_at)).all()
+    return render_template("committee/home.html", rows=rows, plan_form=PlanForm(), SESSION_STATES=SESSION_STATES,
+                           ready=ready)
+
+
+@bp.post("/umlaufverfahren")
+@requires(Perm.CHAIR_SESSION)
+def circulation():
+    EmptyForm()
+    ids = [int(x) for x in request.form.getlist("case") if x.isdigit()]
+    try:
+        day = datetime.strptime(request.form.get("deadline", ""), "%Y-%m-%d").date()
+    except ValueError:
+        flash(gettext("Bitte geben Sie eine Frist an."), "error")
+        return redirect(url_for("committee.home"))
+    try:
+        with db().session() as s:
+            m = committee.start_circulation(s, g.actor, _committee_id(), ids,
+                                            datetime.combine(day, time(23, 59), BERLIN).astimezone(ZoneInfo("UTC")),
+                                            config().base_url)
+            sid = m.id
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+        return redirect(url_for("committee.home"))
+    wake_engine()
+    flash(gettext("Das Umlaufverfahren läuft; alle Mitglieder sind benachrichtigt."), "info")
+    return redirect(url_for("committee.session", session_id=sid))
+
+
+@bp.post("/sitzung/<int:session_id>/punkt/<int:item_id>/schriftlich")
+@requires(Perm.VOTE)
+def written_vote(session_id: int, item_id: int):
+    EmptyForm()
+    return _act(session_id, lambda s: committee.cast_written_vote(s, g.actor, item_id, request.form.get("choice", "")),
+                gettext("Ihre Stimme ist gespeichert."))
 
 
 @bp.post("/sitzungen")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from grants.flows import runtime
 from grants.flows.engine import JobRunner
 from grants.models import (AgendaItem, Application, Committee, CommitteeMember, Decision, LedgerEntry, Message,
-                           Program, User)
+                           Program, Session, User)
 from grants.services import accounts, applications, cases, committee
 from grants.services import fund as fund_service
 from grants.services.actor import Actor
@@ -179,3 +179,32 @@ def test_minutes_signed_and_read_back(db, world, config):
         assert "m2 war befangen (Vorstand des Vereins)" in text
         assert "Beschluss: bewilligt" in text
         assert "Vorsitz: chair, elektronisch unterschrieben" in text and "Schriftführung: m1" in text
+
+
+def test_written_procedure(db, world):
+    from grants.services import schedule
+
+    committee_id, users, members = _committee(db, world)
+    a = _ready_case(db, world, "Dringend A", "800.00")
+    b = _ready_case(db, world, "Dringend B", "900.00")
+    actors = {k: actor_for(db, users[k]) for k in ("chair", "m1", "m2", "m3", "m4")}
+    deadline = datetime.now(timezone.utc) + timedelta(days=3)
+    with db.session() as s:
+        m = committee.start_circulation(s, actors["chair"], committee_id, [a, b], deadline)
+        items = {i.application_id: i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))}
+        sid = m.id
+    with db.session() as s:
+        for k in ("chair", "m1", "m2", "m3", "m4"):
+            committee.cast_written_vote(s, actors[k], items[a], "yes")
+        committee.cast_written_vote(s, actors["chair"], items[b], "yes")
+        committee.cast_written_vote(s, actors["m1"], items[b], "object")          # one objection ends it
+    staff = actor_for(db, world.users["staff"])          # an advisory member: no vote
+    with db.session() as s:
+        with pytest.raises(Forbidden):
+            committee.cast_written_vote(s, staff, items[a], "yes")
+    with db.session() as s:
+        assert f"decide_session:{sid}" in schedule.tick(s, datetime.now(timezone.utc))
+        item_a, item_b = s.get(AgendaItem, items[a]), s.get(AgendaItem, items[b])
+        assert item_a.outcome == "approve" and item_b.outcome == "defer"
+        assert "Widerspruch" in item_b.motion_reasons
+        assert s.get(Session, sid).state == "closed"

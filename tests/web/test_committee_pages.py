@@ -59,3 +59,30 @@ def test_chair_runs_a_session_members_vote(app, world, db):
         assert s.get(Session, sid).state == "closed"
         assert s.scalar(select(AgendaItem.outcome).where(AgendaItem.id == item_id)) == "approve"
         assert s.get(Application, case_id).state == "on_agenda"       # the decision flow moves it next
+
+
+def test_written_procedure_in_the_web(app, world, db):
+    _, users, members = _committee(db, world)
+    case_id = _ready_case(db, world, "Eilig", "700.00")
+    chair = app.test_client()
+    login(chair, "chair@test.example")
+    page = chair.get("/koordinierungsstab/").get_data(as_text=True)
+    assert "Eilig" in page
+    r = chair.post("/koordinierungsstab/umlaufverfahren", data={
+        "csrf_token": csrf(page), "case": [case_id], "deadline": (date.today() + timedelta(days=3)).isoformat()})
+    url = r.headers["Location"]
+    with db.session() as s:
+        item_id = s.scalar(select(AgendaItem.id).where(AgendaItem.application_id == case_id))
+    m3 = app.test_client()
+    login(m3, "m3@test.example")
+    html = m3.get(url).get_data(as_text=True)
+    assert "Dem Umlaufverfahren widersprechen" in html
+    sid = url.rsplit("/", 1)[1]
+    m3.post(f"/koordinierungsstab/sitzung/{sid}/punkt/{item_id}/schriftlich", data={"csrf_token": csrf(html), "choice": "object"})
+    from datetime import datetime, timezone
+
+    from grants.services import committee as svc
+
+    with db.session() as s:
+        svc.evaluate_circulations(s, datetime.now(timezone.utc))
+        assert s.get(AgendaItem, item_id).outcome == "defer"
