@@ -110,7 +110,10 @@ def build_agenda(db: Session, session_id: int) -> list[AgendaItem]:
     system = Actor.system("agenda")
     for case in ready:
         position += 1
-        item = AgendaItem(session_id=m.id, application_id=case.id, position=position, proposed_amount=case.requested)
+        rec = (case.answers or {}).get("_recommendation") or {}
+        item = AgendaItem(session_id=m.id, application_id=case.id, position=position,
+                          proposed_amount=Decimal(rec["amount"]) if rec.get("amount") else case.requested,
+                          recommendation=rec.get("text", ""))
         db.add(item)
         cases.transition(db, case, "put_on_agenda", system, data={"session": m.number})
         added.append(item)

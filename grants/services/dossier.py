@@ -46,3 +46,28 @@ def items(db: Session, session_id: int) -> list[ItemView]:
         after = available - proposed if item.outcome is None else available
         out.append(ItemView(item, case, org, screening.latest_verdicts(db, case.id), earlier, after, conflicts, notes))
     return out
+
+
+def pdf(db: Session, session_id: int) -> bytes:
+    """The dossier for printing: agenda and, per item, what the committee needs to decide."""
+    from grants.documents import render
+    from grants.models import Session as Meeting
+
+    m = db.get(Meeting, session_id)
+    fund = fund_service.default_fund(db)
+    available = fund_service.balances(db, fund.id).available if fund else Decimal("0")
+    fmt = render.german_date
+    data = {"recipient": ["Mitglieder des Koordinierungsstabs Integration"], "today": fmt(m.starts_at.date()),
+            "number": m.number, "date": m.starts_at.astimezone().strftime("%d.%m.%Y, %H:%M Uhr"), "place": m.place,
+            "available": render.euro(available), "items": []}
+    for v in items(db, session_id):
+        c = v.case
+        data["items"].append({
+            "position": v.item.position, "title": c.title, "file_number": c.file_number, "organisation": v.org.name,
+            "quarter": c.quarter, "requested": render.euro(c.requested),
+            "proposed": render.euro(v.item.proposed_amount or c.requested), "fund_after": render.euro(v.fund_after),
+            "recommendation": v.item.recommendation, "description": c.description, "aims": c.aims,
+            "period": f"{fmt(c.project_start)} – {fmt(c.project_end)}" if c.project_start and c.project_end else "–",
+            "verdicts": [(x.rule, x.overridden_result or x.result, x.override_reason or x.reason) for x in v.verdicts],
+            "earlier": [f"{fn} „{t}“ {render.euro(g)}" for fn, t, g, _ in v.earlier]})
+    return render.pdf("dossier.html", data, title=f"Unterlagen {m.number}. Sitzung")

@@ -167,3 +167,21 @@ def comment(db: Session, actor: Actor, case_id: int, body: str, visible: bool) -
                            body=f"Guten Tag,\n\n{body.strip()}\n\nStadt Osnabrück – Fachdienst Integration")
     audit.record(db, actor, "comment_added", obj=c, application_id=case_id, data={"visible": visible})
     return c
+
+
+def recommend(db: Session, actor: Actor, case: Application, proposed: str, text: str) -> None:
+    """The staff's recommendation for the committee: an amount (default: as requested) and a note."""
+    from grants.domain.money import AmountError, parse_amount
+
+    amount = case.requested
+    if proposed.strip():
+        try:
+            amount = parse_amount(proposed)
+        except AmountError:
+            raise Invalid("Bitte geben Sie einen Betrag wie 1.250,00 an (ohne Minus, höchstens zwei Nachkommastellen).") from None
+        if amount <= 0 or amount > case.requested:
+            raise Invalid("Der vorgeschlagene Betrag muss größer als 0 und höchstens der beantragte sein.")
+    answers = dict(case.answers or {})
+    answers["_recommendation"] = {"amount": f"{amount:.2f}", "text": text.strip()}
+    case.answers = answers
+    audit.record(db, actor, "recommendation", obj=case, application_id=case.id, data=answers["_recommendation"])

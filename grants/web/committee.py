@@ -301,3 +301,16 @@ def minutes_file(session_id: int, fmt: str):
     path = config().home / (letter.pdf_path if fmt == "pdf" else letter.docx_path)
     mime = "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return send_file(path, mimetype=mime, as_attachment=True, download_name=f"Niederschrift-{m.number}-v{letter.version}.{fmt}")
+
+
+@bp.get("/sitzung/<int:session_id>/unterlagen.pdf")
+@requires(Perm.COMMITTEE_VIEW)
+def dossier_pdf(session_id: int):
+    from flask import Response
+
+    with db().session() as s:
+        if s.get(Session, session_id) is None:
+            abort(404)
+        data = dossier.pdf(s, session_id)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename=unterlagen-sitzung-{session_id}.pdf"})

@@ -8,7 +8,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from grants.domain.roles import Perm
 from grants.models import Application, Attachment, AuditEvent, Comment, Letter, Organisation, User
@@ -52,6 +52,7 @@ class CommentForm(FlaskForm):
 class DecisionForm(FlaskForm):
     action = HiddenField()
     reason = TextAreaField(_l("Begründung oder Nachricht an die Antragstellenden"))
+    proposed = StringField(_l("Vorgeschlagener Betrag"))
 
 
 @bp.get("/pruefung")
@@ -147,6 +148,8 @@ def decide(case_id: int):
             case = cases.get_case(s, g.actor, case_id)
             if action == "request_info" and reason:
                 screening.comment(s, g.actor, case_id, reason, True)
+            if action == "mark_ready":
+                screening.recommend(s, g.actor, case, form.proposed.data or "", reason)
             cases.transition(s, case, action, g.actor, reason=reason)
     except ServiceError as e:
         flash(gettext(e.msgid, **e.params), "error")

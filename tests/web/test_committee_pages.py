@@ -86,3 +86,36 @@ def test_written_procedure_in_the_web(app, world, db):
     with db.session() as s:
         svc.evaluate_circulations(s, datetime.now(timezone.utc))
         assert s.get(AgendaItem, item_id).outcome == "defer"
+
+
+def test_recommendation_reaches_the_printed_dossier(app, world, db):
+    import io
+
+    from pypdf import PdfReader
+
+    from grants.services import screening
+    from tests.flows.test_screening_flow import _ready_org, _submit
+
+    _committee(db, world)
+    _ready_org(db, world)
+    case_id = _submit(db, world, title="Nachbarschaftscafé")
+    with db.session() as s:
+        screening.screen_case(s, case_id)
+    staff = app.test_client()
+    login(staff, "staff@test.example")
+    page = staff.get(f"/fachdienst/antrag/{case_id}").get_data(as_text=True)
+    staff.post(f"/fachdienst/antrag/{case_id}/entscheidung", data={
+        "csrf_token": csrf(page), "action": "mark_ready", "proposed": "800,00", "reason": "Honorar etwas hoch."})
+    chair = app.test_client()
+    login(chair, "chair@test.example")
+    page = chair.get("/koordinierungsstab/").get_data(as_text=True)
+    r = chair.post("/koordinierungsstab/sitzungen", data={"csrf_token": csrf(page), "day": (date.today() + timedelta(days=2)).isoformat(), "at": "14:00"})
+    url = r.headers["Location"]
+    chair.post(f"{url}/tagesordnung", data={"csrf_token": csrf(chair.get(url).get_data(as_text=True))})
+    member = app.test_client()
+    login(member, "m3@test.example")
+    pdf = member.get(f"{url}/unterlagen.pdf")
+    assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
+    assert "TOP 1: Nachbarschaftscafé" in text and "Vorschlag des Fachdienstes: 800,00 €" in text
+    assert "Honorar etwas hoch." in text
