@@ -457,3 +457,46 @@ def evaluate_circulations(db: Session, now: datetime) -> list[int]:
             jobs.enqueue(db, DECIDE_FLOW, f"{DECIDE_FLOW}:{m.id}", session_id=m.id)
             closed.append(m.id)
     return closed
+
+
+FUNCTIONS = ("chair", "deputy", "minute_taker", "member")
+
+
+def set_member(db: Session, actor: Actor, committee_id: int, user_id: int, *, function: str, voting: bool,
+               active: bool = True, department: str = "") -> CommitteeMember:
+    """Add a member or change one (admins). Only committee and chair accounts can be members;
+    staff may sit in as advisory members."""
+    actor.require(Perm.ADMIN_USERS)
+    if function not in FUNCTIONS:
+        raise Invalid("Unbekannte Funktion.")
+    user = db.get(User, user_id)
+    if user is None or user.role not in ("committee", "chair", "staff"):
+        raise Invalid("Mitglied kann nur ein Konto des Koordinierungsstabs (oder beratend des Fachdienstes) sein.")
+    if user.role == "staff" and voting:
+        raise Invalid("Mitarbeitende des Fachdienstes sind beratende Mitglieder ohne Stimmrecht.")
+    if function == "chair" and user.role != "chair":
+        raise Invalid("Den Vorsitz hat ein Konto mit der Rolle Vorsitz.")
+    m = db.scalar(select(CommitteeMember).where(CommitteeMember.committee_id == committee_id,
+                                                CommitteeMember.user_id == user_id))
+    if m is None:
+        m = CommitteeMember(committee_id=committee_id, user_id=user_id)
+        db.add(m)
+    m.function, m.voting, m.active, m.department = function, voting, active, department.strip()[:200]
+    db.flush()
+    audit.record(db, actor, "committee_member_set", obj=m,
+                 data={"user": user.email, "function": function, "voting": voting, "active": active})
+    return m
+
+
+def set_rules(db: Session, actor: Actor, committee_id: int, *, quorum_minimum: int, chair_decides_tie: bool,
+              interval_days: int, cutoff_days: int) -> Committee:
+    actor.require(Perm.ADMIN_SYSTEM)
+    if not (1 <= quorum_minimum <= 50) or not (1 <= interval_days <= 90) or not (0 <= cutoff_days <= 30):
+        raise Invalid("Bitte prüfen Sie die Werte.")
+    c = db.get(Committee, committee_id)
+    c.quorum_minimum, c.chair_decides_tie, c.interval_days, c.cutoff_days = (quorum_minimum, chair_decides_tie,
+                                                                             interval_days, cutoff_days)
+    audit.record(db, actor, "committee_rules", obj=c, data={"quorum_minimum": quorum_minimum,
+                                                           "chair_decides_tie": chair_decides_tie,
+                                                           "interval_days": interval_days, "cutoff_days": cutoff_days})
+    return c

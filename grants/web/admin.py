@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from grants.domain.roles import Perm
-from grants.models import FlowJob, User
+from grants.models import Committee, CommitteeMember, FlowJob, User
+from grants.services import committee as committee_service
+from grants.services.errors import ServiceError
+from grants.web.forms import EmptyForm
 from grants.web.access import requires
 from grants.web.util import db
 
@@ -21,6 +25,47 @@ def home():
         jobs = dict(s.execute(select(FlowJob.state, func.count()).group_by(FlowJob.state)).all())
         failed = s.scalars(select(FlowJob).where(FlowJob.state == "failed")
                            .order_by(FlowJob.id.desc()).limit(20)).all()
+        c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
+        members = s.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
+                            .where(CommitteeMember.committee_id == c.id).order_by(CommitteeMember.id)).all() if c else []
     engine = current_app.extensions["grants"].get("engine")
     prefect_ui = engine.ui_url if engine is not None else None
-    return render_template("admin/home.html", users=users, jobs=jobs, failed=failed, prefect_ui=prefect_ui)
+    return render_template("admin/home.html", users=users, jobs=jobs, failed=failed, prefect_ui=prefect_ui,
+                           committee=c, members=members, form=EmptyForm(), FUNCTIONS=committee_service.FUNCTIONS)
+
+
+@bp.post("/koordinierungsstab/mitglied")
+@requires(Perm.ADMIN_USERS)
+def set_member():
+    EmptyForm()
+    try:
+        with db().session() as s:
+            c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
+            committee_service.set_member(s, g.actor, c.id, int(request.form.get("user_id", "0") or 0),
+                                         function=request.form.get("function", "member"),
+                                         voting=request.form.get("voting") == "y",
+                                         active=request.form.get("active", "y") == "y",
+                                         department=request.form.get("department", ""))
+    except (ServiceError, ValueError) as e:
+        flash(gettext(e.msgid, **e.params) if isinstance(e, ServiceError) else gettext("Ungültige Eingabe."), "error")
+    else:
+        flash(gettext("Gespeichert."), "info")
+    return redirect(url_for("admin.home") + "#h-committee")
+
+
+@bp.post("/koordinierungsstab/regeln")
+@requires(Perm.ADMIN_SYSTEM)
+def set_rules():
+    EmptyForm()
+    try:
+        with db().session() as s:
+            c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
+            committee_service.set_rules(s, g.actor, c.id, quorum_minimum=int(request.form.get("quorum_minimum", "3")),
+                                        chair_decides_tie=request.form.get("chair_decides_tie") == "y",
+                                        interval_days=int(request.form.get("interval_days", "14")),
+                                        cutoff_days=int(request.form.get("cutoff_days", "5")))
+    except (ServiceError, ValueError) as e:
+        flash(gettext(e.msgid, **e.params) if isinstance(e, ServiceError) else gettext("Ungültige Eingabe."), "error")
+    else:
+        flash(gettext("Gespeichert."), "info")
+    return redirect(url_for("admin.home") + "#h-committee")

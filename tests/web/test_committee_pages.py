@@ -119,3 +119,28 @@ def test_recommendation_reaches_the_printed_dossier(app, world, db):
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "TOP 1: Nachbarschaftscafé" in text and "Vorschlag des Fachdienstes: 800,00 €" in text
     assert "Honorar etwas hoch." in text
+
+
+def test_admin_manages_members_and_rules(app, world, db):
+    from grants.models import Committee, CommitteeMember
+
+    admin = app.test_client()
+    login(admin, "admin@test.example")
+    page = admin.get("/admin/").get_data(as_text=True)
+    committee_user = world.users["committee"]
+    admin.post("/admin/koordinierungsstab/mitglied", data={"csrf_token": csrf(page), "user_id": committee_user,
+                                                           "function": "deputy", "voting": "y", "active": "y"})
+    admin.post("/admin/koordinierungsstab/mitglied", data={"csrf_token": csrf(page), "user_id": world.users["staff"],
+                                                           "function": "member", "voting": "y", "active": "y"})
+    admin.post("/admin/koordinierungsstab/regeln", data={"csrf_token": csrf(page), "quorum_minimum": "4",
+                                                         "interval_days": "14", "cutoff_days": "3", "chair_decides_tie": "y"})
+    with db.session() as s:
+        m = s.scalar(select(CommitteeMember).where(CommitteeMember.user_id == committee_user))
+        assert (m.function, m.voting) == ("deputy", True)
+        assert s.scalar(select(CommitteeMember).where(CommitteeMember.user_id == world.users["staff"])) is None
+        c = s.scalar(select(Committee))
+        assert (c.quorum_minimum, c.cutoff_days, c.chair_decides_tie) == (4, 3, True)
+    chair = app.test_client()
+    login(chair, "chair@test.example")
+    page = chair.get("/koordinierungsstab/").get_data(as_text=True)
+    assert chair.post("/admin/koordinierungsstab/regeln", data={"csrf_token": csrf(page), "quorum_minimum": "1"}).status_code == 403
