@@ -314,3 +314,20 @@ def dossier_pdf(session_id: int):
         data = dossier.pdf(s, session_id)
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=unterlagen-sitzung-{session_id}.pdf"})
+
+
+@bp.get("/sitzung/<int:session_id>/live")
+@requires(Perm.COMMITTEE_VIEW)
+def live(session_id: int):
+    """The quorum as it stands, for the session page to update itself without reloading."""
+    with db().session() as s:
+        if s.get(Session, session_id) is None:
+            abort(404)
+        q = committee.quorum_of(s, session_id)
+    if q.reached:
+        text = gettext("Beschlussfähig: %(p)d von %(v)d stimmberechtigten Mitgliedern anwesend (nötig: %(n)d).",
+                       p=q.present_voting, v=q.voting_members, n=q.needed)
+    else:
+        text = gettext("Nicht beschlussfähig: %(p)d von %(v)d stimmberechtigten Mitgliedern anwesend, nötig sind %(n)d.",
+                       p=q.present_voting, v=q.voting_members, n=q.needed)
+    return {"text": text, "reached": q.reached}

@@ -144,3 +144,42 @@ def test_admin_manages_members_and_rules(app, world, db):
     login(chair, "chair@test.example")
     page = chair.get("/koordinierungsstab/").get_data(as_text=True)
     assert chair.post("/admin/koordinierungsstab/regeln", data={"csrf_token": csrf(page), "quorum_minimum": "1"}).status_code == 403
+
+
+def test_chair_records_a_conflict_for_a_member_and_quorum_is_live(app, world, db):
+    from grants.models import ConflictOfInterest
+    from grants.services import committee as svc
+    from tests.factories import actor_for
+
+    _, users, members = _committee(db, world)
+    _ready_case(db, world, "Sprachcafé", "1000.00")
+    chair_actor = actor_for(db, users["chair"])
+    from datetime import datetime, timezone
+
+    with db.session() as s:
+        m = svc.plan_session(s, chair_actor, 1, datetime.now(timezone.utc) + timedelta(days=1))
+        item = svc.build_agenda(s, m.id)[0]
+        svc.invite(s, m.id, "http://x")
+        sid, item_id = m.id, item.id
+    chair = app.test_client()
+    login(chair, "chair@test.example")
+    url = f"/koordinierungsstab/sitzung/{sid}"
+    token = csrf(chair.get(url).get_data(as_text=True))
+    chair.post(f"{url}/punkt/{item_id}/befangenheit", data={"csrf_token": token, "member_id": members["m4"],
+                                                             "reason": "Verwandt mit dem Vorstand"})
+    with db.session() as s:
+        c = s.scalar(select(ConflictOfInterest))
+        assert (c.member_id, c.reason) == (members["m4"], "Verwandt mit dem Vorstand")
+    # a member cannot record a conflict for someone else
+    m1 = app.test_client()
+    login(m1, "m1@test.example")
+    t1 = csrf(m1.get(url).get_data(as_text=True))
+    m1.post(f"{url}/punkt/{item_id}/befangenheit", data={"csrf_token": t1, "member_id": members["m3"], "reason": "x"})
+    with db.session() as s:
+        assert s.scalar(select(ConflictOfInterest).where(ConflictOfInterest.member_id == members["m3"])) is None
+    live = chair.get(f"{url}/live").get_json()
+    assert live["reached"] is False and "Nicht beschlussfähig: 0 von 5" in live["text"]
+    svc_token = csrf(chair.get(url).get_data(as_text=True))
+    chair.post(f"{url}/eroeffnen", data={"csrf_token": svc_token})
+    chair.post(f"{url}/anwesenheit", data={"csrf_token": svc_token, "present": [members[k] for k in ("chair", "m1", "m2")]})
+    assert chair.get(f"{url}/live").get_json()["reached"] is True

@@ -43,7 +43,26 @@
       timer = window.setTimeout(save, 3000);
     });
   }
+  // Elements with data-live="URL" show the text the URL answers ({"text": ...}), refreshed every
+  // 5 s, without reloading the page (focus and typing stay where they are).
+  function live(el) {
+    var url = el.getAttribute("data-live");
+    function tick() {
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && data.text && el.textContent.trim() !== data.text) {
+            el.textContent = data.text;
+            el.classList.toggle("flash-error", !data.reached);
+          }
+        })
+        .catch(function () {})
+        .then(function () { window.setTimeout(tick, 5000); });
+    }
+    window.setTimeout(tick, 5000);
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-live]").forEach(live);
     document.querySelectorAll("[data-poll]").forEach(poll);
     document.querySelectorAll("form[data-autosave]").forEach(autosave);
   });
