@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 NAV = {
     "applicant": [("applicant.home", _l("Meine Anträge")), ("organisation.show", _l("Meine Organisation"))],
-    "staff": [("staff.home", _l("Anträge")), ("screening.queue", _l("Prüfung"))],
+    "staff": [("staff.home", _l("Anträge")), ("screening.queue", _l("Prüfung")), ("screening.templates", _l("Vorlagen"))],
     "committee": [("committee.home", _l("Sitzungen"))],
     "chair": [("committee.home", _l("Sitzungen"))],
     "finance": [("finance.home", _l("Übersicht")), ("finance.payout_list", _l("Auszahlungen")),

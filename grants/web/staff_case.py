@@ -199,3 +199,30 @@ def letter_file(case_id: int, letter_id: int, fmt: str):
         path = config().home / rel
     mime = "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return send_file(path, mimetype=mime, as_attachment=True, download_name=path.name)
+
+
+@bp.get("/vorlagen")
+@requires(Perm.MANAGE_LETTERS)
+def templates():
+    from grants.documents.demo_data import TEMPLATES
+
+    return render_template("staff/templates.html", names=sorted(TEMPLATES))
+
+
+@bp.get("/vorlagen/<name>.pdf")
+@requires(Perm.MANAGE_LETTERS)
+def template_preview(name: str):
+    """A template rendered with demo data, as staff edit the wording in letter_templates/."""
+    from flask import Response
+
+    from grants.documents import render
+    from grants.documents.demo_data import TEMPLATES
+
+    if name + ".html" not in TEMPLATES:
+        abort(404)
+    try:
+        pdf = render.pdf(name + ".html", TEMPLATES[name + ".html"], title=f"Vorschau {name}")
+    except Exception as e:  # a template staff just broke: say where, instead of a 500
+        return render_template("error.html", status=422,
+                               message=gettext("Die Vorlage lässt sich nicht darstellen: %(err)s", err=str(e)[:300])), 422
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename=vorschau-{name}.pdf"})

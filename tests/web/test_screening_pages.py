@@ -122,3 +122,21 @@ def test_held_letter_released_by_staff_only(app, world, db, config):
     page = applicant.get(f"/antrag/{case_id}").get_data(as_text=True)
     assert "Zuwendungsbescheid" in page
     assert applicant.get(f"/antrag/{case_id}/schreiben/{letter_id}.pdf").data[:4] == b"%PDF"
+
+
+def test_every_template_previews_with_demo_data(client, world):
+    import io
+
+    from pypdf import PdfReader
+
+    from grants.documents.demo_data import TEMPLATES
+
+    login(client, "staff@test.example")
+    assert client.get("/fachdienst/vorlagen").status_code == 200
+    for name in TEMPLATES:
+        r = client.get(f"/fachdienst/vorlagen/{name[:-5]}.pdf")
+        assert r.status_code == 200 and r.data[:4] == b"%PDF", name
+        text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages).split())
+        assert "Widerspruch" not in text
+    assert client.get("/fachdienst/vorlagen/../../etc/passwd.pdf").status_code == 404
+    assert client.get("/fachdienst/vorlagen/nothere.pdf").status_code == 404
