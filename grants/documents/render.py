@@ -72,12 +72,13 @@ def _stylesheet():
     return CSS(filename=str(TEMPLATES / "letter.css"), url_fetcher=fetcher(), font_config=fonts), fonts
 
 
-def pdf(template: str, context: dict, *, data: dict | None = None, title: str = "") -> bytes:
-    """The letter as PDF/A-3b, German as document language, `data` embedded as JSON."""
+def pdf(template: str, context: dict, *, data: dict | None = None, title: str = "", rendered: str | None = None) -> bytes:
+    """The letter as PDF/A-3b, German as document language, `data` embedded as JSON. `rendered`:
+    the template's HTML if the caller has it already (the DOCX is built from the same)."""
     from weasyprint import HTML, Attachment
 
     css, fonts = _stylesheet()
-    doc = HTML(string=html(template, context), base_url=str(TEMPLATES) + "/", url_fetcher=fetcher())
+    doc = HTML(string=rendered or html(template, context), base_url=str(TEMPLATES) + "/", url_fetcher=fetcher())
     attachments = []
     if data is not None:
         attachments.append(Attachment(string=json.dumps(data, ensure_ascii=False, indent=2, default=str),

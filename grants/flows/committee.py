@@ -26,6 +26,33 @@ def prepare_session(session_id: int) -> dict:
     return {"session": session_id, "items_added": len(items), "invited": invited}
 
 
+@flow(name="decision-letters", retries=3, retry_delay_seconds=5)
+def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
+    """All letters of a session at once: rendered on every core, then kept and released one by one."""
+    from grants.documents.batch import render_many
+    from grants.models import Application, Letter, Program
+    from grants.services import letters
+
+    config, db = runtime.current()
+    todo = []
+    with db.session() as s:
+        for case_id in case_ids:
+            found = letters.context(s, case_id)
+            if found is None:
+                continue
+            kind, data = found
+            if s.scalar(Letter.__table__.select().where(Letter.application_id == case_id, Letter.kind == kind)) is not None:
+                continue
+            hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
+            todo.append((case_id, kind, data, hold))
+    rendered = render_many([(kind, data) for _, kind, data, _ in todo], workers)   # outside any transaction
+    made = 0
+    for (case_id, kind, _, hold), (pdf, docx) in zip(todo, rendered):
+        with db.session() as s:
+            made += letters.store(s, config.home, case_id, kind, pdf, docx, hold=hold) is not None
+    return {"letters": made}
+
+
 @flow(name="decision-letter", retries=3, retry_delay_seconds=5)
 def decision_letter(case_id: int) -> dict:
     """After a decision: the Bescheid as PDF/A and DOCX, kept, and released unless held for review."""

@@ -133,7 +133,7 @@ def run_flow(name: str, parameters: dict, api_url: str | None = None):
 
 # Flows nobody watches while they run: they start only when no other job is waiting or running,
 # so that their CPU work (PDF rendering) does not slow down a flow a person is waiting for.
-BACKGROUND = frozenset({"send_receipt", "deliver_message", "decision_letter"})
+BACKGROUND = frozenset({"send_receipt", "deliver_message", "decision_letter", "decision_letters"})
 
 
 class JobRunner:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grants.flows.committee import decide_session, decision_letter, prepare_session
+from grants.flows.committee import decide_session, decision_letter, decision_letters, prepare_session
 from grants.flows.messages import deliver_message, noop
 from grants.flows.receipts import send_receipt
 from grants.flows.reconciliation import reconcile_statement
@@ -22,4 +22,5 @@ FLOWS = {
     DECIDE_FLOW: decide_session,
     "prepare_session": prepare_session,
     "decision_letter": decision_letter,
+    "decision_letters": decision_letters,
 }

@@ -18,9 +18,6 @@ from grants.services.errors import Conflict, Forbidden, NotFound
 FOLLOW_UP: dict[str, tuple[str, ...]] = {
     "submit": ("screening", "send_receipt"),   # screening first: the applicant waits for it
     "resubmit": ("screening",),
-    "approve": ("decision_letter",),
-    "approve_partly": ("decision_letter",),
-    "reject": ("decision_letter",),
 }
 
 

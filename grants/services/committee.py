@@ -353,6 +353,12 @@ def record_decisions(db: Session, session_id: int) -> dict:
                              data={"session": m.number, "amount": str(amount) if amount else None})
         _tell_applicant(db, case, outcome, m)
         done += 1
+    decided = [i.application_id for i in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))
+               if i.outcome in ("approve", "approve_partly", "reject")]
+    if decided:
+        from grants.services import jobs
+
+        jobs.enqueue(db, "decision_letters", f"decision_letters:{m.id}", case_ids=decided)
     return {"session": session_id, "decisions": done}
 
 

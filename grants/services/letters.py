@@ -76,7 +76,7 @@ def render_letter(kind: str, data: dict) -> tuple[bytes, bytes]:
 
     title = f"{TITLE_OF[kind]} {data['file_number']}"
     html = render.html(TEMPLATE_OF[kind], data)
-    pdf = render.pdf(TEMPLATE_OF[kind], data, data={"kind": kind, **data}, title=title)
+    pdf = render.pdf(TEMPLATE_OF[kind], data, data={"kind": kind, **data}, title=title, rendered=html)
     return pdf, docx_render.build(html, title)
 
 

@@ -35,6 +35,8 @@ def _decided(db, world, kind="approve", amount="1200.00", title="Sprachcafé", r
         s.add(Decision(application_id=case.id, kind=kind, amount=D(amount) if kind != "reject" else None,
                        reasons=reasons, votes_yes=4))
         cases.transition(s, case, kind, SYSTEM, reason=reasons or "x")
+        from grants.services import jobs
+        jobs.enqueue(s, "decision_letters", f"decision_letters:case{case.id}", case_ids=[case.id])
         return case.id, case.file_number
 
 
