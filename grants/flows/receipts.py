@@ -10,26 +10,30 @@ from grants.services import receipts
 
 
 @task(name="render-receipt", retries=2, retry_delay_seconds=5)
-def render_receipt(case_id: int) -> bytes | None:
+def render_receipt(case_id: int) -> tuple[bytes, bytes] | None:
+    from grants.documents import docx_render
+
     _, db = runtime.current()
     with db.session() as s:
         context = receipts.receipt_context(s, case_id)
     if context is None:
         return None
     # rendered outside any transaction: the database is not held while WeasyPrint works
-    return render.pdf("receipt.html", context, data={"kind": "receipt", **context},
-                      title=f"Eingangsbestätigung {context['file_number']}")
+    title = f"Eingangsbestätigung {context['file_number']}"
+    html = render.html("receipt.html", context)
+    return (render.pdf("receipt.html", context, data={"kind": "receipt", **context}, title=title, rendered=html),
+            docx_render.build(html, title))
 
 
 @task(name="store-and-mail-receipt", retries=2, retry_delay_seconds=5)
-def store(case_id: int, pdf: bytes) -> bool:
+def store(case_id: int, pdf: bytes, docx: bytes) -> bool:
     config, db = runtime.current()
     with db.session() as s:
-        return receipts.store_receipt(s, config.home, case_id, pdf) is not None
+        return receipts.store_receipt(s, config.home, case_id, pdf, docx) is not None
 
 
 @flow(name="send-receipt")
 def send_receipt(case_id: int) -> dict:
-    pdf = render_receipt(case_id)
-    stored = store(case_id, pdf) if pdf else False
+    rendered = render_receipt(case_id)
+    stored = store(case_id, *rendered) if rendered else False
     return {"case_id": case_id, "stored": stored}

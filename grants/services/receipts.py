@@ -38,19 +38,22 @@ def receipt_context(db: Session, case_id: int) -> dict | None:
     }
 
 
-def store_receipt(db: Session, home: Path, case_id: int, pdf: bytes) -> Letter | None:
+def store_receipt(db: Session, home: Path, case_id: int, pdf: bytes, docx: bytes = b"") -> Letter | None:
     """Keep the rendered receipt and mail it; a second call for the same case does nothing."""
     if db.scalar(select(Letter.id).where(Letter.application_id == case_id, Letter.kind == "receipt")) is not None:
         return None
     case = db.get(Application, case_id)
     rel = Path("letters") / case.file_number / "eingangsbestaetigung-v1.pdf"
-    target = home / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(pdf)
-    os.replace(tmp, target)
+    docx_rel = rel.with_suffix(".docx")
+    for path, data in ((rel, pdf), (docx_rel, docx)):
+        target = home / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
     letter = Letter(application_id=case.id, kind="receipt", version=1, state="dispatched", pdf_path=str(rel),
-                    docx_path="", pdf_sha256=hashlib.sha256(pdf).hexdigest(), docx_sha256="",
+                    docx_path=str(docx_rel) if docx else "", pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+                    docx_sha256=hashlib.sha256(docx).hexdigest() if docx else "",
                     released_at=utcnow(), dispatched_at=utcnow())
     db.add(letter)
     db.flush()

@@ -54,6 +54,11 @@ def test_submit_sends_a_receipt_once(prefect_harness, config, db, world):
     fonts = subprocess.run(["pdffonts", str(pdf_path)], capture_output=True, text=True).stdout.splitlines()[2:]
     assert fonts and all("Letter-Sans" in f for f in fonts)          # the shipped fonts, nothing from the machine
     assert all(f.split()[-5] == "yes" for f in fonts)                 # embedded
+    import docx as docx_lib
+
+    d = docx_lib.Document(str(config.home / letters[0].docx_path))
+    assert file_number in " ".join(p.text for p in d.paragraphs + [c.paragraphs[0] for t in d.tables for r in t.rows for c in r.cells])
+    assert "Eingangsbestätigung" in " ".join(p.text for p in d.paragraphs)
     eml = sorted(config.outbox_dir.glob("*receipt.eml"))
     msg = email.message_from_bytes(eml[0].read_bytes(), policy=email.policy.default)
     parts = [p for p in msg.iter_attachments()]
