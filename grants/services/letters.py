@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.documents import render
+from grants.domain import deadlines
 from grants.domain.words import euro_words
 from grants.domain.workflow import DECIDED, State
 from grants.models import Application, Decision, Letter, Organisation, Program
@@ -28,18 +29,10 @@ TITLE_OF = {"approval": "Zuwendungsbescheid", "partial_approval": "Zuwendungsbes
 REPORT_MONTHS = 6
 
 
-def add_months(d: date, months: int) -> date:
-    import calendar
-
-    y, m = divmod(d.month - 1 + months, 12)
-    y, m = d.year + y, m + 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-
-
 def report_due(case: Application, program: Program) -> date | None:
     if case.project_end is None:
         return None
-    return add_months(case.project_end, int((program.rules or {}).get("report_months", REPORT_MONTHS)))
+    return deadlines.report_due(case.project_end, int((program.rules or {}).get("report_months", REPORT_MONTHS)))
 
 
 def context(db: Session, case_id: int) -> tuple[str, dict] | None:

@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from grants.domain.words import euro_words, number
-from grants.services.letters import add_months
+from grants.domain.deadlines import add_months
 
 
 def test_amounts_in_words():
