@@ -145,8 +145,8 @@ def invite(db: Session, session_id: int, base_url: str) -> int:
     return len(members)
 
 
-def declare_conflict(db: Session, actor: Actor, item_id: int, member_id: int, reason: str) -> ConflictOfInterest:
-    """A member declares a conflict (§§ 20, 21 VwVfG) for themselves; the chair may record it for anyone."""
+def _item_for(db: Session, actor: Actor, item_id: int, member_id: int) -> tuple[AgendaItem, Meeting]:
+    """The item and its session, if the actor may act for `member_id`: themselves, or anyone as chair."""
     item = db.get(AgendaItem, item_id)
     if item is None:
         raise NotFound("Diesen Tagesordnungspunkt gibt es nicht.")
@@ -154,6 +154,12 @@ def declare_conflict(db: Session, actor: Actor, item_id: int, member_id: int, re
     me = member_of(db, actor, m.committee_id)
     if me is None or (me.id != member_id and not actor.can(Perm.CHAIR_SESSION)):
         raise Forbidden("Dafür fehlt Ihnen die Berechtigung.")
+    return item, m
+
+
+def declare_conflict(db: Session, actor: Actor, item_id: int, member_id: int, reason: str) -> ConflictOfInterest:
+    """A member declares a conflict (§§ 20, 21 VwVfG) for themselves; the chair may record it for anyone."""
+    item, m = _item_for(db, actor, item_id, member_id)
     if not reason.strip():
         raise Invalid("Bitte nennen Sie den Grund der Befangenheit.")
     if m.state == "closed":
@@ -252,13 +258,7 @@ def conflicted(db: Session, item_id: int) -> set[int]:
 
 def cast_vote(db: Session, actor: Actor, item_id: int, member_id: int, choice: str) -> Vote:
     """A member votes on their own device; the chair may enter a member's vote."""
-    item = db.get(AgendaItem, item_id)
-    if item is None:
-        raise NotFound("Diesen Tagesordnungspunkt gibt es nicht.")
-    m = _meeting(db, item.session_id)
-    me = member_of(db, actor, m.committee_id)
-    if me is None or (me.id != member_id and not actor.can(Perm.CHAIR_SESSION)):
-        raise Forbidden("Dafür fehlt Ihnen die Berechtigung.")
+    item, m = _item_for(db, actor, item_id, member_id)
     if m.state != "open" or item.motion is None or item.outcome is not None:
         raise Conflict("Zu diesem Punkt wird gerade nicht abgestimmt.")
     member = db.get(CommitteeMember, member_id)
