@@ -345,6 +345,10 @@ def record_decisions(db: Session, session_id: int) -> dict:
         amount = item.motion_amount if outcome in ("approve", "approve_partly") else None
         if amount is not None:
             fund_service.commit_grant(db, system, case.id, amount)
+            from grants.models import Program
+            from grants.services.letters import report_due
+
+            case.report_due_on = report_due(case, db.get(Program, case.program_id))
         db.add(Decision(application_id=case.id, agenda_item_id=item.id, kind=outcome, amount=amount,
                         reasons=item.motion_reasons, votes_yes=counts.get("yes", 0), votes_no=counts.get("no", 0),
                         votes_abstain=counts.get("abstain", 0)))

@@ -27,4 +27,7 @@ def tick(db: Session, now: datetime) -> list[str]:
         queued.append(job.key)
     for session_id in committee.evaluate_circulations(db, now):
         queued.append(f"decide_session:{session_id}")
+    from grants.services import reminders
+
+    queued += reminders.tick(db, now.date())
     return queued

@@ -1,0 +1,58 @@
+"""Proof-of-use deadlines: cases whose project is over are asked for their report; reminders go
+out before the deadline and when it has passed — each reminder once, ever (unique key)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grants.domain.deadlines import reminders_due
+from grants.domain.workflow import State
+from grants.models import Application, Reminder
+from grants.services import audit, cases, messenger
+from grants.services.actor import Actor
+
+
+def tick(db: Session, today: date) -> list[str]:
+    system = Actor.system("reminders")
+    sent = []
+    # paid grants whose project is over: the proof of use is now due
+    for case in db.scalars(select(Application).where(Application.state == State.PAID.value,
+                                                     Application.project_end.is_not(None),
+                                                     Application.project_end < today)):
+        cases.transition(db, case, "request_report", system)
+    for case in db.scalars(select(Application).where(
+            Application.state.in_((State.PAID.value, State.REPORT_DUE.value)), Application.report_due_on.is_not(None))):
+        for key in reminders_due(case.report_due_on, today):
+            full_key = f"report:{case.id}:{key}"
+            if db.scalar(select(Reminder.id).where(Reminder.key == full_key)) is not None:
+                continue
+            try:
+                with db.begin_nested():
+                    db.add(Reminder(application_id=case.id, key=full_key, due_on=case.report_due_on))
+            except IntegrityError:     # another scheduler sent it a moment ago
+                continue
+            _mail(db, case, key, full_key)
+            audit.record(db, system, "reminder_sent", application_id=case.id, data={"key": key})
+            sent.append(full_key)
+    return sent
+
+
+def _mail(db: Session, case: Application, key: str, full_key: str) -> None:
+    from grants.services.screening import _org_emails
+
+    due = case.report_due_on.strftime("%d.%m.%Y")
+    overdue = key.startswith("overdue")
+    subject = (f"Verwendungsnachweis überfällig – {case.file_number}" if overdue
+               else f"Erinnerung: Verwendungsnachweis bis {due} – {case.file_number}")
+    body = (f"Guten Tag,\n\nder Verwendungsnachweis für Ihr Projekt „{case.title}“ ({case.file_number}) "
+            + (f"war am {due} fällig. Bitte reichen Sie ihn umgehend im Antragsportal ein; ohne Nachweis müssen wir "
+               "die Zuwendung zurückfordern." if overdue else f"ist bis zum {due} fällig.")
+            + "\n\nEr besteht aus einem kurzen Sachbericht, den tatsächlichen Ausgaben, einer Belegliste und der Zahl "
+              "der Teilnehmenden.\n\nStadt Osnabrück – Fachdienst Integration")
+    for email in _org_emails(db, case.organisation_id):
+        messenger.send(db, key=f"{full_key}:{email}", to=email, template="reminder", application_id=case.id,
+                       subject=subject, body=body)
