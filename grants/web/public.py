@@ -41,3 +41,21 @@ def healthz():
     ok = checks["database"] == "ok" and ext.get("ready") and checks["engine"] in ("ok", "not started")
     body = {"status": "ok" if ok else "starting" if not ext.get("ready") else "error", **checks}
     return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/barrierefreiheit")
+@public
+def accessibility():
+    return render_template("public/accessibility.html")
+
+
+@bp.get("/datenschutz")
+@public
+def privacy():
+    return render_template("public/privacy.html")
+
+
+@bp.get("/hilfe")
+@public
+def help_page():
+    return render_template("public/help.html")

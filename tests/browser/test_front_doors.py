@@ -71,3 +71,15 @@ def test_english_layout_is_accessible(page, live_server, world):
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Skip to content").count() == 1
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("link,heading", [("Hilfe", "Hilfe in einfacher Sprache"),
+                                          ("Datenschutz", "Datenschutzhinweise (Art. 13 DSGVO)"),
+                                          ("Erklärung zur Barrierefreiheit", "Erklärung zur Barrierefreiheit")])
+def test_service_pages_from_every_footer(page, live_server, link, heading):
+    page.goto(live_server + "/")
+    page.get_by_role("navigation", name="Service").get_by_role("link", name=link).click()
+    assert page.get_by_role("heading", level=1).inner_text() == heading
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert axe_violations(page) == []
