@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, FieldList, Form, FormField, SelectField, StringField
-from wtforms.validators import Email, Length, Optional
+from wtforms.validators import Email, Length, Optional, ValidationError
 
 from grants.domain.roles import Perm
 from grants.models import Membership, NonProfitProof, Organisation, OrgKind, User
@@ -49,6 +49,10 @@ class ProofForm(FlaskForm):
     tax_office = StringField(_l("Finanzamt"), validators=[Optional(), Length(max=100)])
     tax_number = StringField(_l("Steuernummer"), validators=[Optional(), Length(max=30)])
     document = FileField(_l("Bescheid als Datei (PDF, JPEG oder PNG)"))
+
+    def validate_issued_on(self, field):
+        if getattr(field, "parsed", None) is None:
+            raise ValidationError(gettext("Bitte geben Sie ein Datum wie 24.12.2026 an."))
 
 
 class PersonForm(Form):
@@ -100,85 +104,67 @@ def show():
     return _page()
 
 
+def _save(form, slot: str, work, ok: str, after=None):
+    """Run `work(session)` for a valid form. A refusal from the service goes to the form and the
+    page is shown again with everything typed; success goes back to the profile."""
+    if form.validate_on_submit():
+        try:
+            with db().session() as s:
+                work(s)
+        except ServiceError as e:
+            form.form_errors.append(gettext(e.msgid, **e.params))
+        else:
+            if after:
+                after()
+            flash(ok, "info")
+            return redirect(url_for("organisation.show"))
+    return _page(**{slot: form}, status=400)
+
+
 @bp.post("/profil")
 @requires(Perm.APPLY)
 def save_profile():
     form = ProfileForm(prefix="p")
-    if form.validate_on_submit():
-        try:
-            with db().session() as s:
-                organisations.update_profile(s, g.actor, _org_id(), {
-                    **{k: form[k].data for k in organisations.PROFILE_FIELDS},
-                    "parish_resolution_on": getattr(form.parish_resolution_on, "parsed", None),
-                    "seal_confirmed": form.seal_confirmed.data,
-                    "iban": form.iban.data, "account_holder": form.account_holder.data})
-        except ServiceError as e:
-            form.form_errors.append(gettext(e.msgid, **e.params))
-        else:
-            flash(gettext("Die Angaben sind gespeichert."), "info")
-            return redirect(url_for("organisation.show"))
-    return _page(profile=form, status=400)
+    return _save(form, "profile", lambda s: organisations.update_profile(s, g.actor, _org_id(), {
+        **{k: form[k].data for k in organisations.PROFILE_FIELDS},
+        "parish_resolution_on": getattr(form.parish_resolution_on, "parsed", None),
+        "seal_confirmed": form.seal_confirmed.data, "iban": form.iban.data,
+        "account_holder": form.account_holder.data}), gettext("Die Angaben sind gespeichert."))
 
 
 @bp.post("/nachweis")
 @requires(Perm.APPLY)
 def add_proof():
     form = ProofForm(prefix="n")
-    if form.validate_on_submit():
-        if getattr(form.issued_on, "parsed", None) is None:
-            form.issued_on.errors = [gettext("Bitte geben Sie ein Datum wie 24.12.2026 an.")]
-        else:
-            try:
-                with db().session() as s:
-                    att_id = None
-                    f = request.files.get("n-document")
-                    if f is not None and f.filename:
-                        att_id = uploads.store(s, g.actor, config().uploads_dir, organisation_id=_org_id(),
-                                               application_id=None, kind="non_profit_proof", filename=f.filename,
-                                               stream=f.stream).id
-                    organisations.add_proof(s, g.actor, _org_id(), kind=form.kind.data, issued_on=form.issued_on.parsed,
-                                            tax_office=form.tax_office.data or "", tax_number=form.tax_number.data or "",
-                                            attachment_id=att_id)
-            except ServiceError as e:
-                form.form_errors.append(gettext(e.msgid, **e.params))
-            else:
-                flash(gettext("Der Nachweis ist gespeichert."), "info")
-                return redirect(url_for("organisation.show"))
-    return _page(proof=form, status=400)
+
+    def work(s):
+        att_id = None
+        f = request.files.get("n-document")
+        if f is not None and f.filename:
+            att_id = uploads.store(s, g.actor, config().uploads_dir, organisation_id=_org_id(), application_id=None,
+                                   kind="non_profit_proof", filename=f.filename, stream=f.stream).id
+        organisations.add_proof(s, g.actor, _org_id(), kind=form.kind.data, issued_on=form.issued_on.parsed,
+                                tax_office=form.tax_office.data or "", tax_number=form.tax_number.data or "",
+                                attachment_id=att_id)
+    return _save(form, "proof", work, gettext("Der Nachweis ist gespeichert."))
 
 
 @bp.post("/unterschriften")
 @requires(Perm.APPLY)
 def save_signatories():
     form = SignatoriesForm(prefix="s")
-    if form.validate_on_submit():
-        try:
-            with db().session() as s:
-                organisations.set_signatories(s, g.actor, _org_id(), [
-                    (e.form.name.data or "", e.form.function.data or "") for e in form.people.entries])
-        except ServiceError as e:
-            form.form_errors.append(gettext(e.msgid, **e.params))
-        else:
-            flash(gettext("Die Unterschriftsberechtigten sind gespeichert."), "info")
-            return redirect(url_for("organisation.show"))
-    return _page(signatories=form, status=400)
+    return _save(form, "signatories", lambda s: organisations.set_signatories(s, g.actor, _org_id(), [
+        (e.form.name.data or "", e.form.function.data or "") for e in form.people.entries]),
+        gettext("Die Unterschriftsberechtigten sind gespeichert."))
 
 
 @bp.post("/einladen")
 @requires(Perm.APPLY)
 def invite():
     form = InviteForm(prefix="i")
-    if form.validate_on_submit():
-        try:
-            with db().session() as s:
-                organisations.invite(s, g.actor, _org_id(), form.email.data, config().secret_key, config().base_url)
-        except ServiceError as e:
-            form.form_errors.append(gettext(e.msgid, **e.params))
-        else:
-            wake_engine()
-            flash(gettext("Die Einladung ist verschickt."), "info")
-            return redirect(url_for("organisation.show"))
-    return _page(invite=form, status=400)
+    return _save(form, "invite", lambda s: organisations.invite(s, g.actor, _org_id(), form.email.data,
+                                                                config().secret_key, config().base_url),
+                 gettext("Die Einladung ist verschickt."), after=wake_engine)
 
 
 @bp.get("/daten.zip")
