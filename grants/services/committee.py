@@ -367,11 +367,10 @@ def record_decisions(db: Session, session_id: int) -> dict:
 
 
 def _tell_applicant(db: Session, case, outcome: str, m: Meeting) -> None:
-    from grants.services.screening import _org_emails
 
     words = {"approve": "bewilligt", "approve_partly": "teilweise bewilligt", "reject": "abgelehnt",
              "defer": "auf die nächste Sitzung vertagt"}[outcome]
-    for email in _org_emails(db, case.organisation_id):
+    for email in messenger.organisation_recipients(db, case.organisation_id):
         messenger.send(db, key=f"decision:{case.id}:{m.id}:{email}", to=email, template="decision_notice",
                        application_id=case.id, subject=f"Entscheidung zu Ihrem Antrag {case.file_number}",
                        body=(f"Guten Tag,\n\nder Koordinierungsstab Integration hat in seiner Sitzung am "

@@ -15,7 +15,7 @@ from grants.domain import form_spec
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Attachment, CostItem, Organisation, OtherFunding, Program
-from grants.services import applications, audit, cases
+from grants.services import applications, cases
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid
 

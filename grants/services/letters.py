@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from grants.documents import render
 from grants.domain import deadlines
 from grants.domain.words import euro_words
-from grants.domain.workflow import DECIDED, State
+from grants.domain.workflow import DECIDED
 from grants.models import Application, Decision, Letter, Organisation, Program
 from grants.models.base import utcnow
 from grants.services import audit, cases, messenger
@@ -108,14 +108,13 @@ def store(db: Session, home: Path, case_id: int, kind: str, pdf: bytes, docx: by
 
 def dispatch(db: Session, letter: Letter) -> None:
     """Deliver in the portal, announce by mail (with the PDF), record the date the deadline runs from."""
-    from grants.services.screening import _org_emails
 
     case = db.get(Application, letter.application_id)
     letter.state, letter.dispatched_at = "dispatched", utcnow()
     if letter.released_at is None:
         letter.released_at = letter.dispatched_at
     name = f"{TITLE_OF.get(letter.kind, 'Schreiben')}-{case.file_number}-v{letter.version}.pdf"
-    for email in _org_emails(db, case.organisation_id):
+    for email in messenger.organisation_recipients(db, case.organisation_id):
         messenger.send(db, key=f"letter:{letter.id}:{email}", to=email, template="letter", application_id=case.id,
                        subject=f"{TITLE_OF.get(letter.kind, 'Schreiben')} zu Ihrem Antrag {case.file_number}",
                        body=("Guten Tag,\n\nim Antragsportal liegt ein neues Schreiben für Sie: "

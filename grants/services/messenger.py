@@ -35,6 +35,15 @@ def send(db: Session, *, key: str, to: str, subject: str, body: str, template: s
     return msg
 
 
+def organisation_recipients(db: Session, organisation_id: int) -> list[str]:
+    """Everyone who speaks for an organisation: its active members with a confirmed address."""
+    from grants.models import Membership, User
+
+    return list(db.scalars(select(User.email).join(Membership, Membership.user_id == User.id)
+                           .where(Membership.organisation_id == organisation_id, User.active.is_(True),
+                                  User.email_confirmed_at.is_not(None)).order_by(User.id)))
+
+
 def build_email(msg: Message, mail_from: str, home: Path | None = None) -> EmailMessage:
     em = EmailMessage()
     em["From"] = mail_from

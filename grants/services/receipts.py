@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.documents import render
-from grants.models import Application, Letter, Membership, Organisation, User
+from grants.models import Application, Letter, Organisation
 from grants.models.base import utcnow
 from grants.services import audit, messenger
 from grants.services.actor import Actor
@@ -57,9 +57,7 @@ def store_receipt(db: Session, home: Path, case_id: int, pdf: bytes, docx: bytes
                     released_at=utcnow(), dispatched_at=utcnow())
     db.add(letter)
     db.flush()
-    recipients = db.scalars(select(User.email).join(Membership, Membership.user_id == User.id)
-                            .where(Membership.organisation_id == case.organisation_id, User.active.is_(True),
-                                   User.email_confirmed_at.is_not(None))).all()
+    recipients = messenger.organisation_recipients(db, case.organisation_id)
     for email in recipients:
         messenger.send(db, key=f"receipt:{case.id}:{email}", to=email, template="receipt", application_id=case.id,
                        subject=f"Eingangsbestätigung {case.file_number} – Dein Quartier und du",

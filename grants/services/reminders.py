@@ -42,7 +42,6 @@ def tick(db: Session, today: date) -> list[str]:
 
 
 def _mail(db: Session, case: Application, key: str, full_key: str) -> None:
-    from grants.services.screening import _org_emails
 
     due = case.report_due_on.strftime("%d.%m.%Y")
     overdue = key.startswith("overdue")
@@ -53,6 +52,6 @@ def _mail(db: Session, case: Application, key: str, full_key: str) -> None:
                "die Zuwendung zurückfordern." if overdue else f"ist bis zum {due} fällig.")
             + "\n\nEr besteht aus einem kurzen Sachbericht, den tatsächlichen Ausgaben, einer Belegliste und der Zahl "
               "der Teilnehmenden.\n\nStadt Osnabrück – Fachdienst Integration")
-    for email in _org_emails(db, case.organisation_id):
+    for email in messenger.organisation_recipients(db, case.organisation_id):
         messenger.send(db, key=f"{full_key}:{email}", to=email, template="reminder", application_id=case.id,
                        subject=subject, body=body)

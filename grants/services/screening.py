@@ -5,15 +5,14 @@ applied once; everything happens in one transaction, so a crash leaves the case 
 
 from __future__ import annotations
 
-from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.domain import screening as rules_
 from grants.domain.workflow import FINAL, State
-from grants.models import (Application, Attachment, AuditEvent, Comment, Membership, NonProfitProof, Organisation,
-                           Program, ScreeningVerdict, Signatory, User)
+from grants.models import (Application, Attachment, AuditEvent, Comment, NonProfitProof, Organisation,
+                           Program, ScreeningVerdict, Signatory)
 from grants.models.base import utcnow
 from grants.services import audit, cases, messenger
 from grants.services import fund as fund_service
@@ -112,18 +111,13 @@ def screen_case(db: Session, case_id: int) -> dict:
 
 def _ask_applicant(db: Session, case: Application, message: str, key: str) -> None:
     db.add(Comment(application_id=case.id, author_id=None, body=message, visible_to_applicant=True))
-    for email in _org_emails(db, case.organisation_id):
+    for email in messenger.organisation_recipients(db, case.organisation_id):
         messenger.send(db, key=f"needs_info:{key}:{email}", to=email, template="needs_info", application_id=case.id,
                        subject=f"Bitte ergänzen Sie Ihren Antrag {case.file_number}",
                        body=(f"Guten Tag,\n\nbei der Prüfung Ihres Antrags „{case.title}“ ({case.file_number}) fehlt "
                              f"noch etwas.\n\n{message}\n\nBitte ergänzen Sie die Angaben im Antragsportal und senden "
                              "Sie den Antrag wieder ab.\n\nStadt Osnabrück – Fachdienst Integration"))
 
-
-def _org_emails(db: Session, org_id: int) -> list[str]:
-    return list(db.scalars(select(User.email).join(Membership, Membership.user_id == User.id)
-                           .where(Membership.organisation_id == org_id, User.active.is_(True),
-                                  User.email_confirmed_at.is_not(None))))
 
 
 def override(db: Session, actor: Actor, verdict_id: int, result: str, reason: str) -> ScreeningVerdict:
@@ -161,7 +155,7 @@ def comment(db: Session, actor: Actor, case_id: int, body: str, visible: bool) -
     db.add(c)
     db.flush()
     if visible:
-        for email in _org_emails(db, case.organisation_id):
+        for email in messenger.organisation_recipients(db, case.organisation_id):
             messenger.send(db, key=f"comment:{c.id}:{email}", to=email, template="staff_message", application_id=case_id,
                            subject=f"Nachricht zu Ihrem Antrag {case.file_number}",
                            body=f"Guten Tag,\n\n{body.strip()}\n\nStadt Osnabrück – Fachdienst Integration")

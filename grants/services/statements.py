@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from grants.banking.camt import Entry, StatementError, StatementInfo, read
 from grants.domain import reconcile
 from grants.domain.workflow import State
-from grants.models import Application, BankEntry, BankStatement, Fund, LedgerEntry, Membership, Payout, User
+from grants.models import Application, BankEntry, BankStatement, Fund, LedgerEntry, Payout
 from grants.models.base import utcnow
 from grants.services import audit, bulk, cases, messenger
 from grants.services.actor import Actor
@@ -285,8 +285,7 @@ def follow_money(db: Session, action: str, application_id: int, reason: str) -> 
 
 def _ask_for_bank_details(db: Session, case: Application, reason: str) -> None:
     """A returned payout is still owed: ask the organisation for a correct account."""
-    recipients = db.scalars(select(User.email).join(Membership, Membership.user_id == User.id)
-                            .where(Membership.organisation_id == case.organisation_id, User.active.is_(True))).all()
+    recipients = messenger.organisation_recipients(db, case.organisation_id)
     for email in recipients:
         messenger.send(db, key=f"payout-returned:{case.id}:{email}:{reason}", to=email, template="payout_returned",
                        application_id=case.id,

@@ -12,7 +12,7 @@ from flask_wtf.file import FileField
 
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
-from grants.models import Application, Attachment, Comment, Letter, Organisation, Program
+from grants.models import Attachment, Comment, Letter, Organisation, Program
 from grants.models.base import utcnow
 from grants.services import cases, drafts, queries, uploads
 from grants.services.errors import ServiceError

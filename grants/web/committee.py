@@ -4,7 +4,6 @@ and holding the session (attendance, quorum, motions, votes, closing)."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
