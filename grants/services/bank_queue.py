@@ -49,6 +49,10 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
         entry.application_id = case.id
         db.add(LedgerEntry(kind="refund", application_id=case.id, donor=entry.counterparty_name,
                            purpose=entry.remittance, **base))
+        db.flush()
+        from grants.services import reclaims
+
+        reclaims.refund_received(db, case.id)
     elif kind == "payout":
         payout = db.get(Payout, payout_id) if payout_id else None
         if payout is None or payout.state != "sent" or payout.amount != entry.amount:

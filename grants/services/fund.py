@@ -184,6 +184,10 @@ def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_nu
                           application_id=case.id, bank_entry_id=entry.bank_entry_id, donor=entry.donor,
                           purpose=entry.purpose, created_by_id=actor.user_id)
         db.add(new)
+        db.flush()
+        from grants.services import reclaims
+
+        reclaims.refund_received(db, case.id)
     elif kind != "other":
         raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
     db.flush()

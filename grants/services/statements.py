@@ -215,6 +215,7 @@ def _reconcile_entry(entry: Entry, statement: BankStatement, known: reconcile.Kn
         elif m.kind == "refund":
             pending.ledger.append({**base, "kind": "refund", "donor": tx.counterparty_name[:200],
                                    "purpose": tx.remittance})
+            follow_ups.append(("refund", m.application_id, ""))
         elif m.kind == "payout":
             pending.ledger.append({**base, "kind": "payout", "purpose": tx.remittance})
             pending.payouts.append((m.payout_id, "booked", booked_on, None))
@@ -281,6 +282,10 @@ def follow_money(db: Session, action: str, application_id: int, reason: str) -> 
         if still_booked is None:
             cases.transition(db, case, "payout_returned", system, reason=f"Rückläufer, Grund {reason}")
         _ask_for_bank_details(db, case, reason)
+    elif action == "refund":
+        from grants.services import reclaims
+
+        reclaims.refund_received(db, application_id)
 
 
 def _ask_for_bank_details(db: Session, case: Application, reason: str) -> None:
