@@ -10,7 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 TYPES = {"text", "textarea", "integer", "date", "select", "money", "checkbox", "cost_items",
-         "other_funding", "attachments"}
+         "other_funding", "attachments",
+         "actual_costs", "receipts"}      # the last two: proof of use only
 ORG_KINDS = {"association", "parish", "other"}
 COLUMNS = {"title", "quarter", "description", "aims", "target_groups", "participants_expected", "partners",
            "project_start", "project_end", "early_start_requested", "own_funds", "requested"}
@@ -126,20 +127,31 @@ class Missing:
     step: str
     field: str
     message: str          # German msgid; the web translates it
+    params: tuple[tuple[str, str], ...] = ()      # values for the msgid's %(name)s placeholders
+
+    @property
+    def kwargs(self) -> dict[str, str]:
+        return dict(self.params)
 
 
 def _empty(value) -> bool:
     return value is None or value == "" or value == [] or value is False
 
 
+def required_missing(spec: FormSpec, values: dict, org_kind: str) -> list[Missing]:
+    """Required fields left empty, in the order of the form."""
+    return [Missing(step.id, f.name, "Bitte ausfüllen." if f.type != "checkbox" else "Bitte bestätigen.")
+            for step, f in spec.all_fields(org_kind) if f.required and _empty(values.get(f.name))]
+
+
 def missing(spec: FormSpec, values: dict, org_kind: str, *, min_amount: Decimal, max_amount: Decimal,
             today: date) -> list[Missing]:
     """Everything that keeps the application from being submitted, step by step."""
-    out: list[Missing] = []
+    out = required_missing(spec, values, org_kind)
+    empty = {m.field for m in out}
     for step, f in spec.all_fields(org_kind):
         v = values.get(f.name)
-        if f.required and _empty(v):
-            out.append(Missing(step.id, f.name, "Bitte ausfüllen." if f.type != "checkbox" else "Bitte bestätigen."))
+        if f.name in empty:
             continue
         if f.bounds == "program" and isinstance(v, Decimal) and not (min_amount <= v <= max_amount):
             out.append(Missing(step.id, f.name, "Der Zuschuss muss zwischen 500 und 5.000 Euro liegen."))

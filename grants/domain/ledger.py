@@ -54,6 +54,7 @@ class CaseMoney:
     committed: Decimal       # commitments minus releases
     paid: Decimal            # payouts minus returns
     refunded: Decimal
+    reclaimed: Decimal = ZERO  # claimed back by a Rückforderungsbescheid, interest included
 
 
 def problems(balances: Balances, cases: dict[str, CaseMoney]) -> list[str]:
@@ -70,6 +71,6 @@ def problems(balances: Balances, cases: dict[str, CaseMoney]) -> list[str]:
             found.append(f"{file_number}: paid {m.paid} exceeds the commitment {m.committed}")
         if m.committed < 0 or m.paid < 0:
             found.append(f"{file_number}: negative commitment or payout")
-        if m.refunded > m.paid:
+        if m.refunded > max(m.paid, m.reclaimed):     # interest may take a refund beyond the payout
             found.append(f"{file_number}: refunded {m.refunded} exceeds what was paid {m.paid}")
     return found

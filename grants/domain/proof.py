@@ -66,3 +66,54 @@ def check(lines: list[Line], receipts: list[ReceiptRow], *, granted: Decimal, ow
     if any(r.amount <= 0 for r in receipts):
         problems.append("Belege mit Beträgen von 0 oder weniger.")
     return Check(tuple(lines), actual, approved, receipts_total, financing, unspent, tuple(problems))
+
+
+# ---- the applicant's form: what keeps the proof from being submitted ---------------------------
+
+@dataclass(frozen=True)
+class PlanLine:
+    """A line of the approved financing plan and what the applicant says was spent on it."""
+
+    cost_item_id: int | None
+    description: str
+    approved: Decimal
+    actual: Decimal | None        # None: not filled in yet
+
+
+def missing(spec, values: dict, org_kind: str = "association") -> list:
+    """Everything that keeps a proof of use from being submitted (German msgids for the web)."""
+    from grants.domain.form_spec import Missing, required_missing
+
+    out = required_missing(spec, values, org_kind)
+    lines: list[PlanLine] = values.get("actual_costs") or []
+    if lines and any(l.actual is None for l in lines) and not any(m.field == "actual_costs" for m in out):
+        out.append(Missing("ausgaben", "actual_costs", "Bitte geben Sie für jede Zeile an, was Sie ausgegeben haben "
+                                                        "(0, wenn nichts ausgegeben wurde)."))
+    receipts: list[ReceiptRow] = values.get("receipts") or []
+    actual = sum((l.actual or ZERO for l in lines), ZERO)
+    total = sum((r.amount for r in receipts), ZERO)
+    if receipts and lines and total != actual:
+        out.append(Missing("belege", "receipts", "Die Summe der Belege (%(receipts)s €) muss Ihren tatsächlichen "
+                                                 "Ausgaben (%(actual)s €) entsprechen.",
+                           (("receipts", f"{total:.2f}"), ("actual", f"{actual:.2f}"))))
+    return out
+
+
+# ---- after the content check: what happens to the money -----------------------------------------
+
+@dataclass(frozen=True)
+class Settlement:
+    keep: Decimal        # what the recipient may keep of the grant
+    still_to_pay: Decimal  # kept but not paid out yet (a last instalment): still owed to the recipient
+    release: Decimal     # committed, not paid and not kept: the commitment is released
+    reclaim: Decimal     # paid out and not kept: to be paid back (Rückforderung)
+
+
+def settle(granted: Decimal, paid: Decimal, unspent: Decimal) -> Settlement:
+    """Split the grant after the proof of use. `unspent` is what the arithmetic check found, or
+    more if staff revoke further; it is capped at the whole grant."""
+    unspent = min(max(unspent, ZERO), granted)
+    keep = granted - unspent
+    unpaid = max(granted - paid, ZERO)
+    still_to_pay = min(max(keep - paid, ZERO), unpaid)
+    return Settlement(keep, still_to_pay, unpaid - still_to_pay, max(paid - keep, ZERO))

@@ -12,7 +12,7 @@ from grants.models.letter import Letter
 from grants.models.messaging import Message
 from grants.models.organisation import NonProfitProof, Organisation, OrgKind, OrgNote, ProofKind, Signatory
 from grants.models.program import FileNumberCounter, Fund, Program
-from grants.models.proof import ActualCost, ProofOfUse, Receipt, Reminder
+from grants.models.proof import ActualCost, ProofOfUse, Receipt, Reclaim, Reminder
 from grants.models.user import LoginAttempt, Membership, User
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -41,6 +41,9 @@ class Application(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     report_due_on: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # retention: personal data removed, figures kept for statistics
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # optimistic locking: two tabs or a flow and a person cannot overwrite each other
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}

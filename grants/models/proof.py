@@ -60,3 +60,27 @@ class Reminder(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)   # e.g. "report:42:before-30"
     due_on: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reclaim(Base):
+    """A Rückforderung after a (partial) revocation: what is owed, with § 49a interest up to the
+    payment date named in the letter. The ledger holds the same claim as a `reclaim` entry."""
+
+    __tablename__ = "reclaim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
+    principal: Mapped[Decimal] = mapped_column(Money)
+    interest: Mapped[Decimal] = mapped_column(Money)
+    interest_from: Mapped[date] = mapped_column(Date)
+    interest_until: Mapped[date] = mapped_column(Date)
+    pay_by: Mapped[date] = mapped_column(Date)
+    reasons: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settled_note: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest

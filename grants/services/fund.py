@@ -134,7 +134,8 @@ def reconciliation_problems(db: Session, fund_id: int) -> list[str]:
         per_case.setdefault(fn, {})[kind] = total
     zero = Decimal("0.00")
     cases = {fn: CaseMoney(k.get("commitment", zero) - k.get("commitment_release", zero),
-                           k.get("payout", zero) - k.get("payout_return", zero), k.get("refund", zero))
+                           k.get("payout", zero) - k.get("payout_return", zero), k.get("refund", zero),
+                           k.get("reclaim", zero))
              for fn, k in per_case.items()}
     found = problems(balances(db, fund_id), cases)
     # every booked payout has exactly one payout entry in the ledger, and nothing else has one

@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.models import Committee, Session as Meeting
+from grants.models import Committee, FlowJob, Session as Meeting
 from grants.services import committee, jobs
 
 PREPARE_FLOW = "prepare_session"
+REMINDER_FLOW = "reminders"
+RETENTION_FLOW = "retention"
 
 
 def tick(db: Session, now: datetime) -> list[str]:
@@ -27,7 +29,10 @@ def tick(db: Session, now: datetime) -> list[str]:
         queued.append(job.key)
     for session_id in committee.evaluate_circulations(db, now):
         queued.append(f"decide_session:{session_id}")
-    from grants.services import reminders
-
-    queued += reminders.tick(db, now.date())
+    # once a day each (the key holds the date): deadlines and reminders, then the retention clean-up
+    day = now.date().isoformat()
+    for flow in (REMINDER_FLOW, RETENTION_FLOW):
+        key = f"{flow}:{day}"
+        if db.scalar(select(FlowJob.id).where(FlowJob.key == key)) is None:
+            queued.append(jobs.enqueue(db, flow, key, today=day).key)
     return queued

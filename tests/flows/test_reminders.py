@@ -52,10 +52,25 @@ def test_reminders_over_a_moved_clock(db, world):
         assert len(mails) == 5 and "überfällig" in mails[-1].subject and "30.09.2027" in mails[0].body
 
 
-def test_the_scheduler_sends_them(db, world):
+def test_the_scheduler_runs_the_reminder_flow_once_a_day(prefect_harness, config, db, world):
+    from grants.flows import runtime
+    from grants.flows.engine import JobRunner
+    from grants.models import FlowJob
     from grants.services import schedule
 
     case_id = _paid_case(db, world, date(2027, 3, 31), date(2027, 9, 30))
     with db.session() as s:
         keys = schedule.tick(s, datetime(2027, 10, 5, 8, tzinfo=timezone.utc))
-    assert f"report:{case_id}:overdue-1" in keys
+        again = schedule.tick(s, datetime(2027, 10, 5, 8, 1, tzinfo=timezone.utc))     # a minute later
+    assert "reminders:2027-10-05" in keys and "retention:2027-10-05" in keys
+    assert "reminders:2027-10-05" not in again
+    runtime.install(config, db)
+    try:
+        JobRunner(db).drain(timeout=120)
+    finally:
+        runtime.reset()
+    with db.session() as s:
+        job = s.scalar(select(FlowJob).where(FlowJob.key == "reminders:2027-10-05"))
+        assert job.state == "done", job.error
+        assert [r.key for r in s.scalars(select(Reminder))] == [f"report:{case_id}:overdue-1"]
+        assert s.get(Application, case_id).state == "report_due"

@@ -1,0 +1,64 @@
+"""After the proof of use: the Rückforderungsbescheid; and the retention clean-up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow
+from sqlalchemy import select
+
+from grants.flows import runtime
+
+RECLAIM_KIND = "reclaim"
+
+
+@flow(name="reclaim-letter", retries=3, retry_delay_seconds=5)
+def reclaim_letter(case_id: int) -> dict:
+    """The Rückforderungsbescheid as PDF/A and DOCX, kept, and released unless held for review.
+    Safe to run again: the first version is written once."""
+    from grants.documents import docx_render, render
+    from grants.models import Application, Letter, Program
+    from grants.services import letters, reclaims
+
+    config, db = runtime.current()
+    with db.session() as s:
+        if s.scalar(select(Letter.id).where(Letter.application_id == case_id, Letter.kind == RECLAIM_KIND)):
+            return {"case_id": case_id, "letter": "exists"}
+        data = reclaims.letter_data(s, case_id)
+        if data is None:
+            return {"case_id": case_id, "letter": None}
+        hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
+    title = f"Rückforderungsbescheid {data['file_number']}"
+    html = render.html("reclaim.html", data)        # rendered outside any transaction
+    pdf = render.pdf("reclaim.html", data, data={"kind": RECLAIM_KIND, **data}, title=title, rendered=html)
+    docx = docx_render.build(html, title)
+    with db.session() as s:
+        letter = letters.store(s, config.home, case_id, RECLAIM_KIND, pdf, docx, hold=hold)
+        return {"case_id": case_id, "letter": letter.id if letter else "exists"}
+
+
+@flow(name="retention", retries=2, retry_delay_seconds=30)
+def retention(today: str | None = None) -> dict:
+    """Drafts never submitted are deleted, closed cases anonymised, once their time is up."""
+    from grants.services import retention as service
+
+    config, db = runtime.current()
+    day = date.fromisoformat(today) if today else date.today()
+    with db.session() as s:
+        result = service.run(s, config.uploads_dir, config.home, day)
+    for path in result.pop("files"):        # only after the commit: a rollback keeps the files
+        path.unlink(missing_ok=True)
+    return result
+
+
+@flow(name="reminders", retries=2, retry_delay_seconds=30)
+def reminders(today: str | None = None) -> dict:
+    """Proof-of-use deadlines: reports asked for when projects end, reminders before and after the
+    deadline, each once (the scheduler asks for this flow every day)."""
+    from grants.services import reminders as service
+
+    _, db = runtime.current()
+    day = date.fromisoformat(today) if today else date.today()
+    with db.session() as s:
+        sent = service.tick(s, day)
+    return {"day": day.isoformat(), "sent": sent}
