@@ -39,3 +39,30 @@ def test_problems_for_the_staff():
     joined = " ".join(c.problems)
     assert "Belegliste (900.00 €)" in joined and "außerhalb des Bewilligungszeitraums" in joined
     assert "0 oder weniger" in joined
+
+
+# ---- settling a grant after the proof of use ----------------------------------------------------
+
+from grants.domain.proof import settle  # noqa: E402
+
+
+def test_settle_paid_in_full_and_money_unspent_is_reclaimed():
+    s = settle(D("1500.00"), paid=D("1500.00"), unspent=D("300.00"))
+    assert (s.keep, s.still_to_pay, s.release, s.reclaim) == (D("1200.00"), 0, 0, D("300.00"))
+
+
+def test_settle_second_instalment_only_as_far_as_it_was_spent():
+    # 750 paid, 300 unspent: 450 more are owed to the recipient, 300 of the commitment released
+    s = settle(D("1500.00"), paid=D("750.00"), unspent=D("300.00"))
+    assert (s.keep, s.still_to_pay, s.release, s.reclaim) == (D("1200.00"), D("450.00"), D("300.00"), 0)
+
+
+def test_settle_spent_less_than_the_first_instalment():
+    s = settle(D("1500.00"), paid=D("750.00"), unspent=D("1000.00"))
+    assert (s.keep, s.still_to_pay, s.release, s.reclaim) == (D("500.00"), 0, D("750.00"), D("250.00"))
+
+
+def test_settle_never_reclaims_more_than_the_grant_nor_less_than_nothing():
+    assert settle(D("1000.00"), paid=D("1000.00"), unspent=D("5000.00")).reclaim == D("1000.00")
+    assert settle(D("1000.00"), paid=D("1000.00"), unspent=D("-5.00")).reclaim == 0
+    assert settle(D("1000.00"), paid=D("1000.00"), unspent=D("0.01")).reclaim == D("0.01")
