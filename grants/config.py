@@ -19,19 +19,29 @@ class Config:
     base_url: str = "http://127.0.0.1:5000"
     mail_from: str = "Stadt Osnabrück – Dein Quartier und du <quartier@osnabrueck.example>"
     prefect_ui_port: int = 4200
+    # Files every process must reach (uploads, letters, minutes, outbox, statements): with workers
+    # on other machines a shared mount, at the same path everywhere. Paths kept in the database
+    # are relative to it; it defaults to GRANTS_HOME so that those of the embedded default stay valid.
+    storage: Path | None = None
+    # Scale-out: how often a worker asks Prefect for new runs and a dispatcher looks for new jobs.
+    poll_seconds: float = 1.0
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.storage is None:
+            object.__setattr__(self, "storage", self.home)
 
     @property
     def uploads_dir(self) -> Path:
-        return self.home / "uploads"
+        return self.storage / "uploads"
 
     @property
     def letters_dir(self) -> Path:
-        return self.home / "letters"
+        return self.storage / "letters"
 
     @property
     def outbox_dir(self) -> Path:
-        return self.home / "outbox"
+        return self.storage / "outbox"
 
     @property
     def prefect_home(self) -> Path:
@@ -42,7 +52,7 @@ class Config:
         return not self.prefect_api_url
 
     def ensure_dirs(self) -> None:
-        for d in (self.home, self.uploads_dir, self.letters_dir, self.outbox_dir, self.prefect_home):
+        for d in (self.home, self.storage, self.uploads_dir, self.letters_dir, self.outbox_dir, self.prefect_home):
             d.mkdir(parents=True, exist_ok=True)
 
 
@@ -79,4 +89,6 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         base_url=(env.get("GRANTS_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         mail_from=env.get("GRANTS_MAIL_FROM") or Config.mail_from,
         prefect_ui_port=int(env.get("GRANTS_PREFECT_PORT") or 4200),
+        storage=Path(env["GRANTS_STORAGE"]).resolve() if env.get("GRANTS_STORAGE") else home,
+        poll_seconds=float(env.get("GRANTS_POLL_SECONDS") or 1),
     )

@@ -49,7 +49,7 @@ def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
     made = 0
     for (case_id, kind, _, hold), (pdf, docx) in zip(todo, rendered):
         with db.session() as s:
-            made += letters.store(s, config.home, case_id, kind, pdf, docx, hold=hold) is not None
+            made += letters.store(s, config.storage, case_id, kind, pdf, docx, hold=hold) is not None
     return {"letters": made}
 
 
@@ -70,5 +70,5 @@ def decision_letter(case_id: int) -> dict:
         hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
     pdf, docx = letters.render_letter(kind, data)         # outside any transaction
     with db.session() as s:
-        letter = letters.store(s, config.home, case_id, kind, pdf, docx, hold=hold)
+        letter = letters.store(s, config.storage, case_id, kind, pdf, docx, hold=hold)
         return {"case_id": case_id, "letter": letter.id if letter else "exists"}

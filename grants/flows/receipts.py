@@ -29,7 +29,7 @@ def render_receipt(case_id: int) -> tuple[bytes, bytes] | None:
 def store(case_id: int, pdf: bytes, docx: bytes) -> bool:
     config, db = runtime.current()
     with db.session() as s:
-        return receipts.store_receipt(s, config.home, case_id, pdf, docx) is not None
+        return receipts.store_receipt(s, config.storage, case_id, pdf, docx) is not None
 
 
 @flow(name="send-receipt")

@@ -272,7 +272,7 @@ def sign_minutes(session_id: int):
         data = minutes.context(s, session_id)
     pdf, docx_bytes = minutes.render_minutes(data)
     with db().session() as s:
-        minutes.store(s, config().home, session_id, pdf, docx_bytes)
+        minutes.store(s, config().storage, session_id, pdf, docx_bytes)
     return response
 
 
@@ -296,8 +296,8 @@ def minutes_file(session_id: int, fmt: str):
     if letter is None:
         pdf, docx_bytes = minutes.render_minutes(data)
         with db().session() as s:
-            letter = minutes.store(s, config().home, session_id, pdf, docx_bytes)
-    path = config().home / (letter.pdf_path if fmt == "pdf" else letter.docx_path)
+            letter = minutes.store(s, config().storage, session_id, pdf, docx_bytes)
+    path = config().storage / (letter.pdf_path if fmt == "pdf" else letter.docx_path)
     mime = "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return send_file(path, mimetype=mime, as_attachment=True, download_name=f"Niederschrift-{m.number}-v{letter.version}.{fmt}")
 

@@ -129,7 +129,7 @@ def release(run_id: int):
 @bp.post("/auszahlungen/sepa-datei")
 @requires(Perm.FINANCE_RELEASE)
 def payout_file():
-    folder = config().home / "payout-files"
+    folder = config().storage / "payout-files"
     folder.mkdir(parents=True, exist_ok=True)
     from datetime import datetime
 
@@ -155,7 +155,7 @@ def upload():
         f = form.statement.data
         try:
             with db().session() as s:
-                job = statements.accept_upload(s, g.actor, f.filename, f.stream, config().home / "statements")
+                job = statements.accept_upload(s, g.actor, f.filename, f.stream, config().storage / "statements")
                 job_id = job.id
         except ServiceError as e:
             form.form_errors.append(gettext(e.msgid, **e.params))

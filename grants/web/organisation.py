@@ -175,6 +175,6 @@ def export():
     from grants.services import data_export
 
     with db().session() as s:
-        data = data_export.build(s, g.actor, _org_id(), config().home)
+        data = data_export.build(s, g.actor, _org_id(), config().storage)
     return Response(data, mimetype="application/zip",
                     headers={"Content-Disposition": "attachment; filename=daten-organisation.zip"})
