@@ -73,9 +73,11 @@ def render_letter(kind: str, data: dict) -> tuple[bytes, bytes]:
     return pdf, docx_render.build(html, title)
 
 
-def _write(target: Path, data: bytes) -> str:
+def _write(target: Path, data: bytes, *, orphan: bool = False) -> str:
+    """`orphan`: the caller knows no letter row names `target`, so a file there is what a run
+    killed between writing it and committing left behind, and may be replaced."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
+    if target.exists() and not orphan:
         raise Conflict("Ein Schreiben wird nie überschrieben.")
     tmp = target.with_suffix(target.suffix + ".tmp")
     tmp.write_bytes(data)
@@ -95,8 +97,9 @@ def store(db: Session, home: Path, case_id: int, kind: str, pdf: bytes, docx: by
     base = Path("letters") / case.file_number
     pdf_rel, docx_rel = base / f"{kind}-v{version}.pdf", base / f"{kind}-v{version}.docx"
     letter = Letter(application_id=case.id, kind=kind, version=version, state="held" if hold else "released",
-                    pdf_path=str(pdf_rel), docx_path=str(docx_rel), pdf_sha256=_write(home / pdf_rel, pdf),
-                    docx_sha256=_write(home / docx_rel, docx))
+                    pdf_path=str(pdf_rel), docx_path=str(docx_rel),
+                    pdf_sha256=_write(home / pdf_rel, pdf, orphan=True),      # no row has this version yet
+                    docx_sha256=_write(home / docx_rel, docx, orphan=True))
     db.add(letter)
     db.flush()
     audit.record(db, Actor.system("letters"), "letter_created", obj=letter, application_id=case.id,
