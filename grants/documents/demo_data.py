@@ -18,7 +18,7 @@ DEMO = {
     "report_due": "30.09.2027", "missing": "- der Kosten- und Finanzierungsplan mit Angeboten\n- der Freistellungsbescheid",
     "answer_by": "", "overdue": False, "submitted": "01.10.2026",
     "reclaim_amount": "420,00 €", "interest_from": "15.02.2027", "interest_until": "30.10.2027", "interest": "12,94 €",
-    "total": "432,94 €", "pay_by": "30.11.2027", "fund_iban": "DE89 3704 0044 0532 0130 00",
+    "total": "432,94 €", "pay_by": "30.11.2027", "fund_iban": "DE89 3704 0044 0532 0130 00", "interest_waived": False,
 }
 SESSION = {
     "recipient": ["Koordinierungsstab Integration"], "today": render.german_date(date.today()), "number": 7,

@@ -52,10 +52,10 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
     i18n.init_app(app)
     app.jinja_env.globals["chart"] = grouped_bars
 
-    from grants.web import admin, applicant, auth, committee, finance, organisation, public, staff, staff_case
+    from grants.web import admin, applicant, auth, committee, finance, organisation, proof, public, staff, staff_case
 
-    for bp in (public.bp, auth.bp, applicant.bp, organisation.bp, staff.bp, staff_case.bp, committee.bp, finance.bp,
-               admin.bp):
+    for bp in (public.bp, auth.bp, applicant.bp, organisation.bp, staff.bp, staff_case.bp, proof.bp, committee.bp,
+               finance.bp, admin.bp):
         app.register_blueprint(bp)
 
     missing = access.undeclared_routes(app)

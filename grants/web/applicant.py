@@ -14,7 +14,7 @@ from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Attachment, Comment, Letter, Organisation, Program
 from grants.models.base import utcnow
-from grants.services import cases, drafts, queries, uploads
+from grants.services import cases, drafts, queries, reclaims, uploads
 from grants.services.errors import ServiceError
 from grants.web import form_builder
 from grants.web.access import requires
@@ -229,9 +229,10 @@ def case(case_id: int):
                             .order_by(Letter.created_at)).all()
         missing = drafts.missing(s, case) if case.state == State.DRAFT.value else []
         working = _screening_running(s, case)
+        reclaim, outstanding = reclaims.reclaim_of(s, case.id), reclaims.outstanding(s, case.id)
     return render_template("applicant/case.html", case=case, history=history, comments=comments,
                            letters=letters, withdraw_form=WithdrawForm(), answer_form=AnswerForm(),
-                           missing=missing, State=State, working=working)
+                           missing=missing, State=State, working=working, reclaim=reclaim, outstanding=outstanding)
 
 
 def _screening_running(s, case) -> bool:

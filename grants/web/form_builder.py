@@ -16,6 +16,7 @@ from grants.domain.program import QUARTERS
 
 CHOICE_SOURCES = {"quarters": QUARTERS}
 EXTRA_ROWS = 2      # empty rows offered below the filled ones of a table
+BUILT_ELSEWHERE = ("actual_costs", "receipts")   # the proof of use's own types (grants.web.proof_forms)
 
 
 def _money(field: Field):
@@ -128,7 +129,7 @@ def cleaned(form, step: Step, org_kind: str) -> tuple[dict, dict[str, str]]:
     """(values that are valid, raw text of those that are not) for saving."""
     good, bad = {}, {}
     for f in step.fields_for(org_kind):
-        if f.name not in form:
+        if f.name not in form or f.type in BUILT_ELSEWHERE:
             continue
         field = form[f.name]
         if f.type in ("cost_items", "other_funding"):
@@ -162,7 +163,7 @@ def fill(form, step: Step, org_kind: str, values: dict, raw: dict) -> None:
     from grants.domain.money import fmt_plain
 
     for f in step.fields_for(org_kind):
-        if f.name not in form:
+        if f.name not in form or f.type in BUILT_ELSEWHERE:
             continue
         field = form[f.name]
         v = values.get(f.name)
@@ -174,7 +175,7 @@ def fill(form, step: Step, org_kind: str, values: dict, raw: dict) -> None:
         if f.name in raw and raw[f.name] != "table":
             field.data = raw[f.name]
         elif f.type == "money":
-            field.data = fmt_plain(v).replace(".", ",") if v is not None and (v != 0 or f.name == "own_funds") else ""
+            field.data = fmt_plain(v).replace(".", ",") if v is not None and (v != 0 or f.required or f.name == "own_funds") else ""
         elif f.type == "date":
             field.data = v.isoformat() if hasattr(v, "isoformat") else (v or "")
         elif f.type == "integer":
