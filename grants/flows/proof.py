@@ -33,7 +33,7 @@ def reclaim_letter(case_id: int) -> dict:
     pdf = render.pdf("reclaim.html", data, data={"kind": RECLAIM_KIND, **data}, title=title, rendered=html)
     docx = docx_render.build(html, title)
     with db.session() as s:
-        letter = letters.store(s, config.home, case_id, RECLAIM_KIND, pdf, docx, hold=hold)
+        letter = letters.store(s, config.storage, case_id, RECLAIM_KIND, pdf, docx, hold=hold)
         return {"case_id": case_id, "letter": letter.id if letter else "exists"}
 
 
@@ -45,7 +45,7 @@ def retention(today: str | None = None) -> dict:
     config, db = runtime.current()
     day = date.fromisoformat(today) if today else date.today()
     with db.session() as s:
-        result = service.run(s, config.uploads_dir, config.home, day)
+        result = service.run(s, config.uploads_dir, config.storage, day)
     for path in result.pop("files"):        # only after the commit: a rollback keeps the files
         path.unlink(missing_ok=True)
     return result
