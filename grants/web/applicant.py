@@ -293,7 +293,7 @@ def letter_pdf(case_id: int, letter_id: int):
         letter = s.get(Letter, letter_id)
         if letter is None or letter.application_id != case.id or letter.state not in ("released", "dispatched"):
             abort(404)
-        path = config().home / letter.pdf_path
+        path = config().storage / letter.pdf_path
         name = f"{LETTER_NAMES.get(letter.kind, letter.kind)}-{case.file_number}-v{letter.version}.pdf"
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
 

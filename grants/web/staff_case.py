@@ -196,7 +196,7 @@ def letter_file(case_id: int, letter_id: int, fmt: str):
         rel = letter.pdf_path if fmt == "pdf" else letter.docx_path
         if not rel:
             abort(404)
-        path = config().home / rel
+        path = config().storage / rel
     mime = "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return send_file(path, mimetype=mime, as_attachment=True, download_name=path.name)
 
