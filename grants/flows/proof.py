@@ -12,29 +12,44 @@ from grants.flows import runtime
 RECLAIM_KIND = "reclaim"
 
 
-@flow(name="reclaim-letter", retries=3, retry_delay_seconds=5)
-def reclaim_letter(case_id: int) -> dict:
-    """The Rückforderungsbescheid as PDF/A and DOCX, kept, and released unless held for review.
-    Safe to run again: the first version is written once."""
+def _letter(case_id: int, kind: str, template: str, title: str, data_of) -> dict:
+    """Render a letter as PDF/A and DOCX, keep it, release it unless held for review. Safe to run
+    again: the first version is written once."""
     from grants.documents import docx_render, render
     from grants.models import Application, Letter, Program
-    from grants.services import letters, reclaims
+    from grants.services import letters
 
     config, db = runtime.current()
     with db.session() as s:
-        if s.scalar(select(Letter.id).where(Letter.application_id == case_id, Letter.kind == RECLAIM_KIND)):
+        if s.scalar(select(Letter.id).where(Letter.application_id == case_id, Letter.kind == kind)):
             return {"case_id": case_id, "letter": "exists"}
-        data = reclaims.letter_data(s, case_id)
+        data = data_of(s, case_id)
         if data is None:
             return {"case_id": case_id, "letter": None}
         hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
-    title = f"Rückforderungsbescheid {data['file_number']}"
-    html = render.html("reclaim.html", data)        # rendered outside any transaction
-    pdf = render.pdf("reclaim.html", data, data={"kind": RECLAIM_KIND, **data}, title=title, rendered=html)
+    title = f"{title} {data['file_number']}"
+    html = render.html(template, data)        # rendered outside any transaction
+    pdf = render.pdf(template, data, data={"kind": kind, **data}, title=title, rendered=html)
     docx = docx_render.build(html, title)
     with db.session() as s:
-        letter = letters.store(s, config.storage, case_id, RECLAIM_KIND, pdf, docx, hold=hold)
+        letter = letters.store(s, config.storage, case_id, kind, pdf, docx, hold=hold)
         return {"case_id": case_id, "letter": letter.id if letter else "exists"}
+
+
+@flow(name="reclaim-letter", retries=3, retry_delay_seconds=5)
+def reclaim_letter(case_id: int) -> dict:
+    """The Rückforderungsbescheid."""
+    from grants.services import reclaims
+
+    return _letter(case_id, RECLAIM_KIND, "reclaim.html", "Rückforderungsbescheid", reclaims.letter_data)
+
+
+@flow(name="reminder-letter", retries=3, retry_delay_seconds=5)
+def reminder_letter(case_id: int) -> dict:
+    """The formal reminder when the proof of use is overdue."""
+    from grants.services import reminders as service
+
+    return _letter(case_id, "reminder", "reminder.html", "Erinnerung Verwendungsnachweis", service.letter_data)
 
 
 @flow(name="retention", retries=2, retry_delay_seconds=30)

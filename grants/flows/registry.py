@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grants.flows.committee import decide_session, decision_letter, decision_letters, prepare_session
 from grants.flows.messages import deliver_message, noop
-from grants.flows.proof import reclaim_letter, reminders, retention
+from grants.flows.proof import reclaim_letter, reminder_letter, reminders, retention
 from grants.flows.receipts import send_receipt
 from grants.flows.reconciliation import reconcile_statement
 from grants.flows.screening import screen
@@ -25,6 +25,7 @@ FLOWS = {
     "decision_letter": decision_letter,
     "decision_letters": decision_letters,
     "reclaim_letter": reclaim_letter,
+    "reminder_letter": reminder_letter,
     "reminders": reminders,
     "retention": retention,
 }

@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 from grants.domain.deadlines import reminders_due
 from grants.domain.workflow import State
 from grants.models import Application, Reminder
-from grants.services import audit, cases, messenger
+from grants.services import audit, cases, jobs, messenger
 from grants.services.actor import Actor
+
+LETTER_FLOW = "reminder_letter"
+OVERDUE_LETTER = "overdue-1"
 
 
 def tick(db: Session, today: date) -> list[str]:
@@ -36,6 +39,8 @@ def tick(db: Session, today: date) -> list[str]:
             except IntegrityError:     # another scheduler sent it a moment ago
                 continue
             _mail(db, case, key, full_key)
+            if key == OVERDUE_LETTER:      # the first overdue reminder is also a formal letter in the portal
+                jobs.enqueue(db, LETTER_FLOW, f"{LETTER_FLOW}:{case.id}", case_id=case.id)
             audit.record(db, system, "reminder_sent", application_id=case.id, data={"key": key})
             sent.append(full_key)
     return sent
@@ -55,3 +60,18 @@ def _mail(db: Session, case: Application, key: str, full_key: str) -> None:
     for email in messenger.organisation_recipients(db, case.organisation_id):
         messenger.send(db, key=f"{full_key}:{email}", to=email, template="reminder", application_id=case.id,
                        subject=subject, body=body)
+
+
+def letter_data(db: Session, case_id: int) -> dict | None:
+    """The overdue reminder letter's contents (letter_templates/reminder.html)."""
+    from grants.documents import render
+    from grants.models import Organisation
+
+    case = db.get(Application, case_id)
+    if case is None or case.report_due_on is None:
+        return None
+    org = db.get(Organisation, case.organisation_id)
+    return {"recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
+            "today": render.german_date(date.today()), "file_number": case.file_number, "title": case.title,
+            "amount": render.euro(case.granted or 0), "report_due": render.german_date(case.report_due_on),
+            "overdue": True}

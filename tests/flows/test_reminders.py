@@ -74,3 +74,13 @@ def test_the_scheduler_runs_the_reminder_flow_once_a_day(prefect_harness, config
         assert job.state == "done", job.error
         assert [r.key for r in s.scalars(select(Reminder))] == [f"report:{case_id}:overdue-1"]
         assert s.get(Application, case_id).state == "report_due"
+        # the first overdue reminder is also a formal letter in the portal (PDF/A and DOCX)
+        from grants.models import Letter
+
+        letter = s.scalar(select(Letter).where(Letter.application_id == case_id, Letter.kind == "reminder"))
+        assert letter is not None and letter.state == "dispatched"
+        path = config.storage / letter.pdf_path
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(path).pages)
+    assert "30.09.2027" in text and "abgelaufen" in text
