@@ -248,11 +248,40 @@ def _cases(s: Session, fund: Fund, program: Program, committee: Committee, today
                 _pay(s, case, fund, today)
             if action == "request_report":
                 case.report_due_on = (case.project_end or today) + timedelta(days=183)
+            if action == "submit_report":
+                _proof(s, case, spent=D("1.00") if target != State.RECLAIM else D("0.00"))
+            if action == "start_reclaim":       # with its interest, ledger claim and letter
+                from grants.services import reclaims
+
+                reclaims.start(s, staff, case.id, amount=case.granted, reasons=REASONS[action], today=today)
+                continue
             cases.transition(s, case, action, actor, reason=REASONS.get(action, ""))
+            if action == "close":
+                case.closed_at = now
         if target == State.LETTER_SENT:
             _payout(s, case, fund, state="released")
         if target == State.APPROVED:
             _payout(s, case, fund, state="due")
+
+
+def _proof(s: Session, case: Application, spent: D) -> None:
+    """A submitted proof of use: every plan line spent at `spent` of its amount, one receipt each."""
+    from grants.models import ActualCost, ProofOfUse, Receipt
+
+    p = ProofOfUse(application_id=case.id, state="submitted", submitted_at=datetime.now(timezone.utc),
+                   report="Acht Treffen im Stadtteiltreff: gemeinsames Kochen, Spiele für Kinder, ein Abschlussfest "
+                          "mit Nachbarinnen und Nachbarn aus zwölf Ländern." if spent else "",
+                   participants_actual=60 if spent else 0, answers={"own_funds_actual": str(case.own_funds),
+                                                                    "other_funding_actual": "0.00"})
+    s.add(p)
+    s.flush()
+    for i, item in enumerate(case.cost_items):
+        amount = (item.amount * spent).quantize(D("0.01"))
+        s.add(ActualCost(proof_id=p.id, cost_item_id=item.id, description=item.description, amount=amount))
+        if amount:
+            s.add(Receipt(proof_id=p.id, paid_on=(case.project_start or date.today()) + timedelta(days=7 * (i + 1)),
+                          payee="Stadtteiltreff e.V." if i else "Honorarkraft", purpose=item.description, amount=amount))
+    p.unspent = case.granted if not spent else D("0.00")
 
 
 def _decide(s: Session, case: Application, action: str, fund: Fund, today: date) -> None:
