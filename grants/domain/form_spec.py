@@ -140,7 +140,8 @@ def _empty(value) -> bool:
 
 def required_missing(spec: FormSpec, values: dict, org_kind: str) -> list[Missing]:
     """Required fields left empty, in the order of the form."""
-    return [Missing(step.id, f.name, "Bitte ausfüllen." if f.type != "checkbox" else "Bitte bestätigen.")
+    return [Missing(step.id, f.name, "Bitte ausfüllen.") if f.type != "checkbox" else
+            Missing(step.id, f.name, "Bitte bestätigen.")
             for step, f in spec.all_fields(org_kind) if f.required and _empty(values.get(f.name))]
 
 
