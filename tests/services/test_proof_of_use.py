@@ -206,6 +206,12 @@ def test_proof_of_use_to_reclaim_to_refund_booked(prefect_harness, config, db, w
     text = " ".join(page.extract_text() for page in PdfReader(pdf_path).pages)
     assert "Rückforderung" in text and "300,00 €" in text and f"{total:.2f}".replace(".", ",") in text
     assert "Verwaltungsgericht Osnabrück" in text and "Widerspruch" not in text and file_number in text
+    import docx
+
+    with db.session() as s:
+        docx_path = config.storage / s.scalar(select(Letter.docx_path).where(Letter.kind == "reclaim"))
+    words = "\n".join(p.text for p in docx.Document(str(docx_path)).paragraphs)
+    assert "Rückforderung" in words and "Klage" in words and "Widerspruch" not in words
     # a part payment leaves the claim open; the rest closes the case
     first = D("100.00")
     _import(db, tmp_path, statement(FUND_IBAN, [N(f"{first:.2f}", True, [T(f"{first:.2f}", None, "Verein", "DE02120300000000202051",
