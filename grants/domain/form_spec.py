@@ -145,6 +145,33 @@ def required_missing(spec: FormSpec, values: dict, org_kind: str) -> list[Missin
             for step, f in spec.all_fields(org_kind) if f.required and _empty(values.get(f.name))]
 
 
+def still_invalid(spec: FormSpec, org_kind: str, raw: dict, found: list[Missing]) -> list[Missing]:
+    """Fields whose typed text could not be taken yet (kept raw for the next visit), unless
+    `found` names them already."""
+    out = []
+    for name in raw:
+        step = next((s.id for s, f in spec.all_fields(org_kind) if f.name == name), None)
+        if step and not any(m.field == name for m in found):
+            out.append(Missing(step, name, "Diese Eingabe ist noch nicht gültig."))
+    return out
+
+
+def values_to_keep(step: Step, cleaned: dict, raw_invalid: dict[str, str], raw: dict) -> list[tuple[Field, object]]:
+    """Saving a step is forgiving: the text of invalid fields goes into `raw` (shown again), valid
+    ones leave it; returns the valid (field, value) pairs to store."""
+    keep = []
+    for f in step.fields:
+        if f.type == "attachments":
+            continue
+        if f.name in raw_invalid:
+            raw[f.name] = raw_invalid[f.name]
+            continue
+        raw.pop(f.name, None)
+        if f.name in cleaned:
+            keep.append((f, cleaned[f.name]))
+    return keep
+
+
 def missing(spec: FormSpec, values: dict, org_kind: str, *, min_amount: Decimal, max_amount: Decimal,
             today: date) -> list[Missing]:
     """Everything that keeps the application from being submitted, step by step."""

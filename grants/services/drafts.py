@@ -78,16 +78,7 @@ def save_step(db: Session, actor: Actor, case: Application, step: form_spec.Step
     """Store the valid values of one step; keep the raw text of invalid ones for the next visit."""
     answers = dict(case.answers or {})
     raw = dict(answers.get("_raw", {}))
-    for f in step.fields:
-        if f.type in ("attachments",):
-            continue
-        if f.name in raw_invalid:
-            raw[f.name] = raw_invalid[f.name]
-            continue
-        raw.pop(f.name, None)
-        if f.name not in cleaned:
-            continue
-        value = cleaned[f.name]
+    for f, value in form_spec.values_to_keep(step, cleaned, raw_invalid, raw):
         if f.type == "cost_items":
             case.cost_items = [CostItem(position=i, description=d, amount=a) for i, (d, a) in enumerate(value)]
         elif f.type == "other_funding":
@@ -112,11 +103,7 @@ def missing(db: Session, case: Application, today: date | None = None) -> list[f
     v["attachments"] = db.scalars(select(Attachment.id).where(Attachment.application_id == case.id)).all()
     found = form_spec.missing(spec, v, org.kind.value, min_amount=program.min_amount, max_amount=program.max_amount,
                               today=today or date.today())
-    for name in raw_inputs(case):
-        step = next((s.id for s, f in spec.all_fields(org.kind.value) if f.name == name), None)
-        if step and not any(m.field == name for m in found):
-            found.append(form_spec.Missing(step, name, "Diese Eingabe ist noch nicht gültig."))
-    return found
+    return found + form_spec.still_invalid(spec, org.kind.value, raw_inputs(case), found)
 
 
 def submit(db: Session, actor: Actor, case: Application) -> Application:

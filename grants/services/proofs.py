@@ -96,16 +96,7 @@ def save_step(db: Session, actor: Actor, case: Application, p: ProofOfUse, step:
         raise Forbidden("Dafür fehlt Ihnen die Berechtigung.")
     answers = dict(p.answers or {})
     raw = dict(answers.get("_raw", {}))
-    for f in step.fields:
-        if f.type == "attachments":
-            continue
-        if f.name in raw_invalid:
-            raw[f.name] = raw_invalid[f.name]
-            continue
-        raw.pop(f.name, None)
-        if f.name not in cleaned:
-            continue
-        value = cleaned[f.name]
+    for f, value in form_spec.values_to_keep(step, cleaned, raw_invalid, raw):
         if f.type == "actual_costs":
             _save_actual(db, case, p, value)
         elif f.type == "receipts":
@@ -138,11 +129,7 @@ def missing(db: Session, case: Application, p: ProofOfUse) -> list[form_spec.Mis
     org = db.get(Organisation, case.organisation_id)
     spec = spec_for(program)
     found = proof.missing(spec, values(db, case, p), org.kind.value)
-    for name in raw_inputs(p):
-        step = next((s.id for s, f in spec.all_fields(org.kind.value) if f.name == name), None)
-        if step and not any(m.field == name for m in found):
-            found.append(form_spec.Missing(step, name, "Diese Eingabe ist noch nicht gültig."))
-    return found
+    return found + form_spec.still_invalid(spec, org.kind.value, raw_inputs(p), found)
 
 
 def check_of(db: Session, case: Application, p: ProofOfUse) -> proof.Check:

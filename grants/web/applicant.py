@@ -115,7 +115,7 @@ def step(case_id: int, step_id: str):
     status = 400 if request.method == "POST" else 200
     return render_template("applicant/step.html", case=case, spec=spec, step=step, form=form, lang=lang,
                            kind=kind, attachments=attachments, upload_form=upload_form, att_field=att_field,
-                           steps=spec.steps), status
+                           steps=spec.steps, kind_labels=ATTACHMENT_KINDS), status
 
 
 from flask_babel import lazy_gettext as _l  # noqa: E402
