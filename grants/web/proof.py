@@ -89,7 +89,7 @@ def step(case_id: int, step_id: str):
         400 if request.method == "POST" else 200
 
 
-@bp.post("/antrag/<int:case_id>/nachweis/anlagen")
+@bp.post("/antrag/<int:case_id>/nachweis/anlagen/hochladen")
 @requires(Perm.APPLY)
 def upload(case_id: int):
     form = UploadForm(prefix="up")
