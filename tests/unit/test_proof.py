@@ -66,3 +66,41 @@ def test_settle_never_reclaims_more_than_the_grant_nor_less_than_nothing():
     assert settle(D("1000.00"), paid=D("1000.00"), unspent=D("5000.00")).reclaim == D("1000.00")
     assert settle(D("1000.00"), paid=D("1000.00"), unspent=D("-5.00")).reclaim == 0
     assert settle(D("1000.00"), paid=D("1000.00"), unspent=D("0.01")).reclaim == D("0.01")
+
+
+# ---- what keeps a proof of use from being sent ----------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from grants.domain import form_spec  # noqa: E402
+from grants.domain.proof import PlanLine, missing  # noqa: E402
+
+SPEC = form_spec.load(Path(__file__).resolve().parents[2] / "forms", "verwendungsnachweis")
+
+
+def _values(**kw):
+    v = {"report": "Bericht", "participants_actual": 40, "own_funds_actual": D("0.00"), "other_funding_actual": D("0.00"),
+         "actual_costs": [PlanLine(1, "Honorar", D("1000.00"), D("1000.00")), PlanLine(2, "Miete", D("500.00"), D("0.00"))],
+         "receipts": [ReceiptRow(date(2026, 6, 1), "Frau A.", "Honorar", D("1000.00"))]}
+    v.update(kw)
+    return v
+
+
+def test_a_complete_proof_misses_nothing_and_zero_counts_as_an_answer():
+    assert missing(SPEC, _values()) == []
+    assert missing(SPEC, _values(participants_actual=0)) == []
+
+
+def test_every_plan_line_needs_an_amount():
+    lines = [PlanLine(1, "Honorar", D("1000.00"), D("1000.00")), PlanLine(2, "Miete", D("500.00"), None)]
+    assert [m.field for m in missing(SPEC, _values(actual_costs=lines))] == ["actual_costs"]
+
+
+def test_receipts_must_add_up_to_the_spending_to_the_cent():
+    found = missing(SPEC, _values(receipts=[ReceiptRow(date(2026, 6, 1), "Frau A.", "Honorar", D("999.99"))]))
+    assert [(m.field, m.kwargs) for m in found] == [("receipts", {"receipts": "999.99", "actual": "1000.00"})]
+
+
+def test_required_report_and_counts():
+    assert {m.field for m in missing(SPEC, _values(report="", participants_actual=None, receipts=[]))} == {
+        "report", "participants_actual", "receipts"}
