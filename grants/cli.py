@@ -92,6 +92,24 @@ def serve(host, port, threads):
     run(config, db, host=host, port=port, threads=threads)
 
 
+@main.command()
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="flows run at once")
+@click.option("--grace", default=30.0, show_default=True, type=float,
+              help="seconds running flows get to finish on SIGTERM; the rest run again elsewhere")
+@click.option("--dispatch/--no-dispatch", default=True, show_default=True,
+              help="also hand queued jobs to Prefect and run the scheduler")
+def worker(threads, grace, dispatch):
+    """Run flows for the Prefect server in PREFECT_API_URL (scale-out) until SIGTERM or Ctrl-C."""
+    from grants.work import run
+
+    config, db = _db()
+    if config.embedded_engine:
+        click.echo("error: PREFECT_API_URL is not set; `grants serve` runs the flows itself then.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _require_schema(config)
+    sys.exit(run(config, db, threads=threads, grace=grace, dispatch=dispatch))
+
+
 @main.group()
 def user():
     """Manage user accounts."""
@@ -287,6 +305,12 @@ def cases_show(file_number, as_json):
             doc = case_report.report(s, file_number)
     except ServiceError as e:
         _fail(e)
+    if config.storage != config.home:
+        # the contract promises paths absolute or relative to GRANTS_HOME; these live elsewhere
+        for letter in doc["letters"]:
+            for k in ("pdf", "docx"):
+                if letter.get(k):
+                    letter[k] = str(config.storage / letter[k])
     if as_json:
         _emit_json(doc)
     else:

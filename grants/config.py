@@ -25,6 +25,9 @@ class Config:
     storage: Path | None = None
     # Scale-out: how often a worker asks Prefect for new runs and a dispatcher looks for new jobs.
     poll_seconds: float = 1.0
+    # Scale-out: this installation's name on the Prefect server; its deployments are `<flow>/<instance>`,
+    # so that two installations (say test and production) can share one server without mixing work.
+    instance: str = "grants"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -91,4 +94,5 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         prefect_ui_port=int(env.get("GRANTS_PREFECT_PORT") or 4200),
         storage=Path(env["GRANTS_STORAGE"]).resolve() if env.get("GRANTS_STORAGE") else home,
         poll_seconds=float(env.get("GRANTS_POLL_SECONDS") or 1),
+        instance=env.get("GRANTS_INSTANCE") or "grants",
     )

@@ -1,4 +1,7 @@
-"""`grants serve`: the web application (waitress) and the workflow engine in one process."""
+"""`grants serve`: the web application (waitress) and the workflow engine in one process.
+
+The engine is the embedded default (a local Prefect server, flows run here) unless PREFECT_API_URL
+names a Prefect server: then it only hands jobs to that server's workers (grants.flows.scaleout)."""
 
 from __future__ import annotations
 
@@ -16,12 +19,19 @@ def run(config: Config, db: Database, *, host: str, port: int, threads: int = 8)
     from waitress import create_server
 
     from grants.flows import runtime
-    from grants.flows.engine import EmbeddedEngine
     from grants.web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request to Prefect otherwise
     runtime.install(config, db)
-    engine = EmbeddedEngine(config, db)
+    if config.embedded_engine:
+        from grants.flows.engine import EmbeddedEngine
+
+        engine = EmbeddedEngine(config, db)
+    else:
+        from grants.flows.scaleout import ScaleOutEngine
+
+        engine = ScaleOutEngine(config, db)
     app = create_app(config, db, engine)
     app.extensions["grants"]["ready"] = False
     server = create_server(app, host=host, port=port, threads=threads, ident="grants")

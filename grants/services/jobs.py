@@ -27,4 +27,6 @@ def requeue(db: Session, key: str) -> FlowJob | None:
     if job is not None and job.state in ("done", "failed"):
         job.state = "queued"
         job.error = ""
+        # scale-out: a new Prefect run, not the finished one (grants.flows.dispatch)
+        job.prefect_flow_run_id = job.worker = None
     return job

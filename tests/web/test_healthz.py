@@ -1,0 +1,67 @@
+"""/healthz: 200 {"status": "ok"} when ready (CONTRACT.md), details of the database and the workflow
+engine, and 503 naming what is down."""
+
+from dataclasses import replace
+from types import SimpleNamespace
+
+from grants.db import Database
+from grants.web.app import create_app
+
+
+class FakeRunner:
+    alive = True
+
+
+class FakeEmbedded:
+    """Looks like grants.flows.engine.EmbeddedEngine to /healthz."""
+
+    def __init__(self, status="ok", runner=True):
+        self._status = status
+        self.server = SimpleNamespace(healthy=lambda: status == "ok")
+        self.runner = FakeRunner() if runner else None
+
+    def status(self):
+        return self._status
+
+    def wake(self):
+        pass
+
+
+def _get(app):
+    resp = app.test_client().get("/healthz")
+    return resp.status_code, resp.get_json()
+
+
+def _app(config, db, engine=None, ready=True):
+    app = create_app(config, db, engine)
+    app.extensions["grants"]["ready"] = ready
+    return app
+
+
+def test_ready_embedded_engine_reports_its_parts(config, db):
+    status, body = _get(_app(config, db, FakeEmbedded()))
+    assert status == 200 and body["status"] == "ok" and body["database"] == "ok"
+    assert body["engine"] == {"mode": "embedded", "status": "ok", "prefect": "ok", "runner": "ok",
+                              "jobs": {"queued": 0, "running": 0, "failed": 0}}
+
+
+def test_starting_then_engine_down_is_503(config, db):
+    status, body = _get(_app(config, db, FakeEmbedded(), ready=False))
+    assert status == 503 and body["status"] == "starting"
+    status, body = _get(_app(config, db, FakeEmbedded("error: prefect server not healthy")))
+    assert status == 503 and body["status"] == "error: workflow engine unavailable"
+    assert body["database"] == "ok" and body["engine"]["prefect"] == "not answering"
+
+
+def test_database_down_is_503(config, db, tmp_path):
+    broken = Database(f"sqlite:///{tmp_path / 'missing' / 'nowhere.db'}")
+    status, body = _get(_app(config, broken, FakeEmbedded()))
+    assert status == 503 and body["status"] == "error: database unavailable"
+    assert body["database"].startswith("error: ")
+
+
+def test_scale_out_without_a_reachable_prefect_server_is_503(config, db):
+    cfg = replace(config, prefect_api_url="http://127.0.0.1:9/api")   # the discard port: nobody answers
+    status, body = _get(_app(cfg, db))
+    assert status == 503 and body["status"] == "error: workflow engine unavailable"
+    assert body["engine"]["mode"] == "scale-out" and body["engine"]["prefect"].startswith("error: ")
