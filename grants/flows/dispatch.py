@@ -168,7 +168,8 @@ class Dispatcher:
                                      .where(FlowJob.state == "queued", FlowJob.prefect_flow_run_id.is_not(None),
                                             FlowJob.created_at <= utcnow() - self.stale_after)
                                      .order_by(FlowJob.id).limit(200)))
-        dead = [(j, w, r) for j, w, r in running if not is_alive(self.db, w)]
+        alive = {w: is_alive(self.db, w) for w in {w for _, w, _ in running}}
+        dead = [(j, w, r) for j, w, r in running if not alive[w]]
         if not dead and not waiting:
             return 0
         with get_client(sync_client=True) as client:

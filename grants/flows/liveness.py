@@ -83,8 +83,15 @@ class LifeLock:
             return True
         try:
             with self._lock:
-                self._conn.execute(text("SELECT 1")).scalar()
+                # asked of this very session: a connection that silently reconnected holds nothing
+                held = self._conn.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid() AND objsubid = 2 "
+                    "AND classid = CAST(CAST(:ns AS integer) AS oid) AND objid = CAST(CAST(:k AS integer) AS oid)"),
+                    {"ns": NAMESPACE, "k": _key(self.name)}).scalar()
                 self._conn.commit()
+            if not held:
+                raise RuntimeError("life lock not held")
             return True
         except Exception:
             log.warning("lost the database connection that holds the worker's life lock; taking it again")

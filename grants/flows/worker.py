@@ -81,7 +81,7 @@ class Worker:
             return len(self._running)
 
     def _loop(self) -> None:
-        next_check = 0.0
+        next_check = next_deployments_check = 0.0
         while not self._stop.is_set():
             try:
                 if not self.deployments:
@@ -95,8 +95,27 @@ class Worker:
             if time.monotonic() >= next_check:
                 self.life.check()
                 next_check = time.monotonic() + 5
+            if time.monotonic() >= next_deployments_check:
+                self._check_deployments()
+                next_deployments_check = time.monotonic() + 60
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
+
+    def _check_deployments(self) -> None:
+        """A Prefect server set up anew has none of our deployments: make them again, or this
+        worker would poll for runs of deployments that no longer exist."""
+        from prefect.exceptions import ObjectNotFound
+
+        if not self.deployments:
+            return
+        try:
+            self._client().read_deployment(next(iter(self.deployments)))
+        except ObjectNotFound:
+            log.warning("the deployments are gone from Prefect; making them again")
+            # the old ids stay known: a run of them may be starting on another thread
+            self.deployments = {**self.deployments, **ensure_deployments(self.instance)}
+        except Exception:
+            pass  # Prefect away: the poll reports that
 
     def poll_once(self) -> int:
         client = self._client()

@@ -370,3 +370,26 @@ def test_worker_refuses_to_start_without_a_prefect_server(tmp_path):
     env.update(GRANTS_HOME=str(tmp_path), GRANTS_SECRET_KEY="x")
     r = subprocess.run([sys.executable, "-m", "grants", "worker"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "PREFECT_API_URL" in r.stderr
+
+
+def test_a_worker_is_alive_while_its_connection_holds_the_lock():
+    """What lets a dispatcher on any machine see at once that a worker was killed."""
+    if not PG:
+        pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
+    from grants.flows.liveness import LifeLock, is_alive
+
+    db = Database(PG)
+    name = f"host-{uuid.uuid4().hex[:6]}:4711"
+    life = LifeLock(db, name)
+    try:
+        assert not is_alive(db, name)
+        life.acquire()
+        assert is_alive(db, name) and is_alive(db, name)   # asking does not take the lock away
+        life._conn.invalidate()                            # the connection dies with the process
+        assert not is_alive(db, name)
+        assert life.check() is False and is_alive(db, name)   # a worker that lost it takes it again
+        life.release()
+        assert not is_alive(db, name)
+    finally:
+        life.release()
+        db.dispose()
