@@ -9,7 +9,7 @@ from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
 from grants.config import Config, load_config
@@ -70,7 +70,9 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
         if uid is None:
             return
         with db.session() as s:
-            user = s.scalar(select(User).options(selectinload(User.memberships)).where(User.id == uid))
+            # joined, not selectin: for one user a second query costs about 1 ms of CPU on every request
+            user = s.execute(select(User).options(joinedload(User.memberships))
+                             .where(User.id == uid)).unique().scalar_one_or_none()
         # a changed password or "log out everywhere" bumps the epoch and ends old sessions
         if user is None or not user.active or session.get("epoch") != user.session_epoch:
             session.clear()
