@@ -93,3 +93,19 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name the tests that ran against PostgreSQL and a real Prefect server in CI's log (issue 9:
+    the log must show them running and passing, not only as dots)."""
+    rows = []
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for rep in terminalreporter.stats.get(outcome, []):
+            if outcome == "passed" and rep.when != "call":
+                continue
+            if "postgres" in getattr(rep, "keywords", {}) or "[postgresql" in rep.nodeid:
+                rows.append(f"{outcome.upper():<8} {rep.nodeid}")
+    if rows:
+        terminalreporter.section("PostgreSQL and Prefect-server tests")
+        for row in rows:
+            terminalreporter.write_line(row)

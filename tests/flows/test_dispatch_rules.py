@@ -2,6 +2,8 @@
 
 import os
 import socket
+import subprocess
+import sys
 
 from grants.flows.dispatch import MAX_ATTEMPTS, return_to_queue
 from grants.flows.liveness import is_alive, worker_name
@@ -56,3 +58,10 @@ def test_without_postgresql_a_worker_on_this_machine_is_alive_while_its_process_
     assert not is_alive(db, f"{host}:{dead_pid}")
     assert is_alive(db, "another-machine:1")               # cannot tell: assume it is
     assert not is_alive(db, None)
+
+
+def test_worker_refuses_to_start_without_a_prefect_server(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GRANTS_"))}
+    env.update(GRANTS_HOME=str(tmp_path), GRANTS_SECRET_KEY="x")
+    r = subprocess.run([sys.executable, "-m", "grants", "worker"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "PREFECT_API_URL" in r.stderr

@@ -365,13 +365,6 @@ def test_a_killed_worker_s_letter_batch_runs_again_and_every_letter_exists_once(
         stored_before, [(r["name"], r["state"]["type"], r["state"]["message"]) for r in runs], cluster.logs())
 
 
-def test_worker_refuses_to_start_without_a_prefect_server(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GRANTS_"))}
-    env.update(GRANTS_HOME=str(tmp_path), GRANTS_SECRET_KEY="x")
-    r = subprocess.run([sys.executable, "-m", "grants", "worker"], env=env, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "PREFECT_API_URL" in r.stderr
-
-
 def test_a_worker_is_alive_while_its_connection_holds_the_lock():
     """What lets a dispatcher on any machine see at once that a worker was killed."""
     if not PG:
