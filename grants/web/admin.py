@@ -29,7 +29,12 @@ def home():
         members = s.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
                             .where(CommitteeMember.committee_id == c.id).order_by(CommitteeMember.id)).all() if c else []
     engine = current_app.extensions["grants"].get("engine")
-    prefect_ui = engine.ui_url if engine is not None else None
+    api_url = current_app.extensions["grants"]["config"].prefect_api_url
+    # under gunicorn (scale-out) no engine runs in the web process, but Prefect's UI is still there
+    if engine is not None:
+        prefect_ui = engine.ui_url
+    else:
+        prefect_ui = api_url.removesuffix("/").removesuffix("/api") if api_url else None
     return render_template("admin/home.html", users=users, jobs=jobs, failed=failed, prefect_ui=prefect_ui,
                            committee=c, members=members, form=EmptyForm(), FUNCTIONS=committee_service.FUNCTIONS)
 
