@@ -17,14 +17,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 # how far the booking date may lie from the day the payout file was made
 BOOKING_WINDOW = timedelta(days=14)
 
 
-@dataclass(frozen=True)
-class Tx:
-    """One transaction of a statement entry (a batch entry has several)."""
+class Tx(NamedTuple):
+    """One transaction of a statement entry (a batch entry has several). A tuple, not a frozen
+    dataclass: an import makes one per transaction, 100,000 for a large statement."""
 
     credit: bool
     amount: Decimal
@@ -49,8 +50,7 @@ class PayoutRef:
     sent_on: date | None
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     kind: str                          # ignored | payout | payout_return | refund | donation | unmatched
     payout_id: int | None = None
     application_id: int | None = None
