@@ -1,0 +1,151 @@
+"""Booking the entries of an imported statement: each transaction reconciled, then the bank
+entries and their ledger rows inserted in large batches with the driver's executemany, from plain
+tuples (a 100,000-entry statement must not build an ORM object or a dict per row)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timezone
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from grants.domain import reconcile
+from grants.models import BankEntry, BankStatement, LedgerEntry, Payout
+from grants.models.base import utcnow
+from grants.services import bulk
+
+BATCH = 5000
+
+_ENTRY_COLUMNS = ("id", "statement_id", "entry_ref", "status", "credit", "reversal", "amount", "booking_date",
+                  "value_date", "end_to_end_id", "counterparty_name", "counterparty_iban", "remittance",
+                  "return_reason", "bank_tx_code", "match_state", "match_kind", "payout_id", "application_id")
+_LEDGER_COLUMNS = ("fund_id", "kind", "amount", "booked_on", "application_id", "payout_id", "bank_entry_id",
+                   "donor", "purpose", "created_at")
+_BANK_ENTRY = 6                                   # where bank_entry_id stands in a ledger row
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], placeholder: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([placeholder] * len(columns))})"
+
+
+class Booking:
+    """Collects the rows of one import and writes them in batches, inside the caller's transaction."""
+
+    def __init__(self, db: Session, known: reconcile.Known, follow_ups: list):
+        self.db, self.known, self.follow_ups = db, known, follow_ups
+        self.sqlite = db.bind.dialect.name == "sqlite"
+        placeholder = "?" if self.sqlite else "%s"
+        self.entry_sql = _insert_sql(BankEntry.__tablename__, _ENTRY_COLUMNS, placeholder)
+        self.ledger_sql = _insert_sql(LedgerEntry.__tablename__, _LEDGER_COLUMNS, placeholder)
+        self.statement: BankStatement | None = None
+        self.entries: list[list] = []             # id filled in at flush
+        self.ledger: list[list] = []              # bank_entry_id is an index into `entries` until flush
+        self.payouts: list[tuple] = []            # (payout id, new state, booked on, return reason)
+        self.counted = 0                          # entries of `statement` not yet added to its entry_count
+        self.days: dict[str | None, date | None] = {None: None}
+        self.matched = self.unmatched = self.ignored = 0
+
+    def start(self, statement: BankStatement) -> None:
+        self.flush()
+        self.statement = statement
+
+    def _day(self, iso: str | None) -> date | None:
+        d = self.days.get(iso, False)
+        if d is False:
+            d = self.days[iso] = date.fromisoformat(iso)
+        return d
+
+    def add(self, entry: tuple) -> None:
+        """One checked entry (`camt_rows.entry`): a bank entry row, and at most one ledger row, per transaction."""
+        ref, status, reversal, booking_iso, value_iso, code, txs = entry
+        statement, known = self.statement, self.known
+        booking = self._day(booking_iso)
+        booked_on = booking_iso or date.today().isoformat()
+        if not self.sqlite:
+            value_iso, booked_on = self._day(value_iso), self._day(booked_on)
+            booking_iso = booking
+        entry_ref, status_col, code = ref[:140], status[:10], code[:50]
+        all_ignored, any_unmatched = True, False
+        for credit, cents, e2e, name, iban, remittance, reason in txs:
+            amount = Decimal(cents).scaleb(-2)
+            m = reconcile.match(reconcile.Tx(credit, amount, status, booking, e2e, name, iban, remittance,
+                                             reversal, reason), known)
+            kind = m.kind
+            idx = len(self.entries)
+            if kind == "ignored" or kind == "unmatched":
+                state, match_kind = kind, None
+                any_unmatched = any_unmatched or kind == "unmatched"
+            else:
+                state, match_kind = "matched", kind
+            all_ignored = all_ignored and kind == "ignored"
+            self.entries.append([None, statement.id, entry_ref, status_col, credit, reversal, cents, booking_iso,
+                                 value_iso, e2e and e2e[:35], name[:140], iban, remittance, reason, code, state,
+                                 match_kind, m.payout_id, m.application_id])
+            if kind == "donation":
+                self.ledger.append([statement.fund_id, "donation", cents, booked_on, None, None, idx,
+                                    name[:200] or "unbekannt", remittance])
+            elif kind == "refund":
+                self.ledger.append([statement.fund_id, "refund", cents, booked_on, m.application_id, None, idx,
+                                    name[:200], remittance])
+                self.follow_ups.append(("refund", m.application_id, ""))
+            elif kind == "payout":
+                self.ledger.append([statement.fund_id, "payout", cents, booked_on, m.application_id, m.payout_id,
+                                    idx, "", remittance])
+                self._payout(m, "booked", booking or date.today(), None)
+                self.follow_ups.append(("pay", m.application_id, ""))
+            elif kind == "payout_return":
+                self.ledger.append([statement.fund_id, "payout_return", cents, booked_on, m.application_id,
+                                    m.payout_id, idx, "", f"Rückläufer {reason or ''}"])
+                self._payout(m, "returned", booking or date.today(), reason)
+                self.follow_ups.append(("payout_returned", m.application_id, reason or "Rückläufer"))
+        if all_ignored:
+            self.ignored += 1
+        elif any_unmatched:
+            self.unmatched += 1
+        else:
+            self.matched += 1
+        self.counted += 1
+        if len(self.entries) >= BATCH:
+            self.flush()
+
+    def _payout(self, m: reconcile.Match, state: str, booked_on: date, reason: str | None) -> None:
+        self.payouts.append((m.payout_id, state, booked_on, reason))
+        known = self.known
+        for key, p in known.payouts_by_e2e.items():
+            if p.id == m.payout_id:
+                known.payouts_by_e2e[key] = replace(p, state=state)
+                return
+
+    def flush(self) -> None:
+        if self.statement is not None and self.counted:
+            self.statement.entry_count += self.counted
+            self.counted = 0
+        if self.entries:
+            ids = bulk.allocate_ids(self.db, BankEntry.__table__, len(self.entries))
+            for row, id_ in zip(self.entries, ids):
+                row[0] = id_
+            now = utcnow()
+            if self.sqlite:
+                # the storage format of SQLAlchemy's SQLite DATETIME: naive UTC with microseconds
+                now = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            for row in self.ledger:
+                row[_BANK_ENTRY] = ids[row[_BANK_ENTRY]]
+                row.append(now)
+            # the driver's own cursor on the session's connection, inside its transaction: SQLAlchemy
+            # would look at every row of the batch once more
+            cursor = self.db.connection().connection.cursor()
+            try:
+                cursor.executemany(self.entry_sql, self.entries)
+                if self.ledger:
+                    cursor.executemany(self.ledger_sql, self.ledger)
+            finally:
+                cursor.close()
+        for payout_id, state, booked_on, reason in self.payouts:
+            p = self.db.get(Payout, payout_id)
+            p.state = state
+            if state == "booked":
+                p.booked_on = booked_on
+            else:
+                p.return_reason = reason
+        self.entries, self.ledger, self.payouts = [], [], []
