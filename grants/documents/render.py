@@ -81,9 +81,11 @@ def pdf(template: str, context: dict, *, data: dict | None = None, title: str = 
     doc = HTML(string=rendered or html(template, context), base_url=str(TEMPLATES) + "/", url_fetcher=fetcher())
     attachments = []
     if data is not None:
+        # our fetcher, not a default one: nothing to fetch here, and building a default one (urllib
+        # handlers, proxy settings from the environment) cost a millisecond a letter
         attachments.append(Attachment(string=json.dumps(data, ensure_ascii=False, indent=2, default=str),
-                                      name="data.json", description="Strukturierte Daten des Schreibens",
-                                      relationship="Data"))
+                                      url_fetcher=fetcher(), name="data.json",
+                                      description="Strukturierte Daten des Schreibens", relationship="Data"))
     # the document language comes from <html lang="de"> in the template
     return doc.write_pdf(stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-3b", attachments=attachments)
 
