@@ -1,15 +1,44 @@
 """Rendering many letters at once on every core: WeasyPrint is CPU-bound Python, so threads do not
-help; a pool of spawned processes does (spawned, not forked: the parent runs threads)."""
+help; spawned processes do (spawned, not forked: the parent runs threads).
+
+The calling process renders too, from the same list: a helper process needs about a second to
+start and import WeasyPrint, so with a fixed split a small batch would wait for it, and the
+calling process would sit idle on its core. Here every letter is claimed in a shared table by
+whoever gets to it first, so nobody waits for a helper that has not started, and each finished
+letter is handed to the caller at once (it can be stored while the rest are rendered)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable
+
+_claims = None  # in a helper process: the batch's claim table
+# Below this many letters this process is done before a helper is ready (start, imports and the
+# warm-up letter take about as long as 8 letters here); a helper would only burn the other core.
+HELPERS_FROM = 8
 
 
-def _init() -> None:
-    import weasyprint  # noqa: F401 - pay the import once per worker, not per letter
+def _init(claims, sample: tuple[str, dict]) -> None:
+    """Warm up on a letter of the batch before claiming any: a cold process's first letter takes
+    several times as long (fonts, stylesheet, layout caches), and the batch's end would wait for it."""
+    global _claims
+    try:
+        _render(sample)
+    except Exception:  # noqa: BLE001 - the letter's own render reports it, in the calling process
+        pass
+    _claims = claims
+
+
+def _claim(claims, i: int) -> bool:
+    with claims.get_lock():
+        if claims[i]:
+            return False
+        claims[i] = 1
+        return True
 
 
 def _render(job: tuple[str, dict]) -> tuple[bytes, bytes]:
@@ -19,11 +48,62 @@ def _render(job: tuple[str, dict]) -> tuple[bytes, bytes]:
     return render_letter(kind, data)
 
 
-def render_many(jobs: list[tuple[str, dict]], workers: int | None = None) -> list[tuple[bytes, bytes]]:
-    """(pdf, docx) for each (kind, data), in order."""
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 2:
-        return [_render(j) for j in jobs]
+def _render_if_free(i: int, job: tuple[str, dict]) -> tuple[bytes, bytes] | None:
+    return _render(job) if _claim(_claims, i) else None
+
+
+def render_many(jobs: list[tuple[str, dict]], workers: int | None = None,
+                done: Callable[[int, bytes, bytes], None] | None = None) -> list[tuple[bytes, bytes]]:
+    """(pdf, docx) for each (kind, data), in order. `workers`: how many processes render, this one
+    included (default: one per core). `done(i, pdf, docx)` runs in this thread as soon as letter i
+    is ready."""
+    results: list = [None] * len(jobs)
+
+    def finish(i: int, rendered: tuple[bytes, bytes]) -> None:
+        results[i] = rendered
+        if done is not None:
+            done(i, *rendered)
+
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1 or len(jobs) < HELPERS_FROM:
+        for i, job in enumerate(jobs):
+            finish(i, _render(job))
+        return results
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_init) as pool:
-        return list(pool.map(_render, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+    claims = ctx.Array("b", len(jobs))
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_init,
+                               initargs=(claims, jobs[0]))
+    try:
+        # all submitted at once, in order: a helper skips (cheaply) what this process has claimed
+        futures = {pool.submit(_render_if_free, i, job): i for i, job in enumerate(jobs)}
+
+        def collect(block: bool) -> None:
+            ready = [f for f in futures if f.done()] if not block else wait(futures, return_when=FIRST_COMPLETED).done
+            for f in ready:
+                i = futures.pop(f)
+                try:
+                    rendered = f.result()
+                except BrokenProcessPool:   # a helper died (memory?): its letters are made below
+                    continue
+                if rendered is not None:
+                    finish(i, rendered)
+
+        for i, job in enumerate(jobs):
+            if _claim(claims, i):
+                finish(i, _render(job))
+            collect(block=False)
+        while any(results[i] is None for i in futures.values()):
+            collect(block=True)
+        for i, job in enumerate(jobs):
+            if results[i] is None:
+                finish(i, _render(job))
+    finally:
+        # Left-over futures only skip letters already made: a helper still starting is not waited
+        # for here but in the background, which also keeps the claim table alive until it is gone.
+        threading.Thread(target=_close, args=(pool, claims), name="letters-pool-close", daemon=True).start()
+    return results
+
+
+def _close(pool: ProcessPoolExecutor, claims) -> None:
+    pool.shutdown(wait=True, cancel_futures=True)
+    del claims

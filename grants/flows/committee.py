@@ -26,9 +26,12 @@ def prepare_session(session_id: int) -> dict:
     return {"session": session_id, "items_added": len(items), "invited": invited}
 
 
-@flow(name="decision-letters", retries=3, retry_delay_seconds=5)
+# persist_result=False: the result is a small dict nobody reads back from storage; it saves the
+# storage look-up on every run.
+@flow(name="decision-letters", retries=3, retry_delay_seconds=5, persist_result=False)
 def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
-    """All letters of a session at once: rendered on every core, then kept and released one by one."""
+    """All letters of a session at once: rendered on every core, each kept and released as soon
+    as it is rendered (a retry after a failure renders only what is not kept yet)."""
     from grants.documents.batch import render_many
     from grants.models import Application, Letter, Program
     from grants.services import letters
@@ -45,15 +48,19 @@ def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
                 continue
             hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
             todo.append((case_id, kind, data, hold))
-    rendered = render_many([(kind, data) for _, kind, data, _ in todo], workers)   # outside any transaction
     made = 0
-    for (case_id, kind, _, hold), (pdf, docx) in zip(todo, rendered):
-        with db.session() as s:
+
+    def keep(i: int, pdf: bytes, docx: bytes) -> None:
+        nonlocal made
+        case_id, kind, _, hold = todo[i]
+        with db.session() as s:         # one short transaction a letter, outside any rendering
             made += letters.store(s, config.storage, case_id, kind, pdf, docx, hold=hold) is not None
+
+    render_many([(kind, data) for _, kind, data, _ in todo], workers, done=keep)
     return {"letters": made}
 
 
-@flow(name="decision-letter", retries=3, retry_delay_seconds=5)
+@flow(name="decision-letter", retries=3, retry_delay_seconds=5, persist_result=False)
 def decision_letter(case_id: int) -> dict:
     """After a decision: the Bescheid as PDF/A and DOCX, kept, and released unless held for review."""
     from grants.models import Application, Letter, Program
