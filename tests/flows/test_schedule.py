@@ -19,14 +19,16 @@ def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, con
     case_id = _ready_case(db, world, "Sprachcafé", "1000.00")
     now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)      # a Monday; the session is on Wednesday
     with db.session() as s:
-        assert schedule.tick(s, now) == []                 # plans the next session; cut-off not reached
+        # plans the next session (cut-off not reached); the day's deadline and retention flows
+        assert schedule.tick(s, now) == ["reminders:2026-11-23", "retention:2026-11-23"]
         m = s.scalar(select(Session))
         assert m.starts_at == datetime(2026, 11, 25, 14, tzinfo=timezone.utc)
         assert m.cutoff_at == m.starts_at - timedelta(days=1)
         session_id, cutoff = m.id, m.cutoff_at
     later = cutoff + timedelta(minutes=1)
     with db.session() as s:
-        assert schedule.tick(s, later) == [f"prepare_session:{session_id}"]
+        assert schedule.tick(s, later) == [f"prepare_session:{session_id}", "reminders:2026-11-24",
+                                           "retention:2026-11-24"]
         schedule.tick(s, later)                            # a second tick queues nothing new
         assert s.scalar(select(func.count()).select_from(FlowJob).where(FlowJob.flow == "prepare_session")) == 1
         assert s.scalar(select(func.count()).select_from(Session)) == 1
