@@ -2,15 +2,17 @@
 letter_templates/, and both formats follow. Handles what letters use: the DIN 5008 head,
 paragraphs with line breaks, headings, lists, tables.
 
-python-docx makes the package (page, styles, numbered footer) once per process; each letter's body
-is written straight into its XML with lxml, element for element what python-docx's own
-add_paragraph/add_run/add_table would write, at a tenth of the cost (their generic child-order
-bookkeeping was most of a letter's DOCX time)."""
+python-docx makes the package (page, styles, numbered footer) once per process. Each letter is
+that package with its own body and title: the body written straight into document.xml with lxml,
+element for element what python-docx's add_paragraph/add_run/add_table would write, the other
+parts copied as they are. Opening and saving the package through python-docx for every letter, and
+its generic child-order bookkeeping, cost as much as 20 % of the letter's PDF."""
 
 from __future__ import annotations
 
 import io
 import re
+import zipfile
 from functools import lru_cache
 
 import lxml.html
@@ -26,6 +28,7 @@ FONT = "Liberation Sans"
 
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+DC = "{http://purl.org/dc/elements/1.1/}"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 PAGE_WIDTH, MARGINS = Mm(210), (Mm(25), Mm(20), Mm(20), Mm(25))   # left, right, top, bottom
 BLOCK_WIDTH = PAGE_WIDTH - MARGINS[0] - MARGINS[1]
@@ -194,12 +197,21 @@ def _template() -> bytes:
     return buf.getvalue()
 
 
+@lru_cache(maxsize=1)
+def _members() -> dict[str, bytes]:
+    """The template package's files, in python-docx's order."""
+    with zipfile.ZipFile(io.BytesIO(_template())) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
 def build(html: str, title: str) -> bytes:
     root = lxml.html.document_fromstring(html)
-    doc = Document(io.BytesIO(_template()))
-    doc.core_properties.title = title
-    doc.core_properties.author = _clean(root.findtext(".//div[@class='authority']"))
-    body = doc.element.body
+    members = _members()
+    document = etree.fromstring(members["word/document.xml"])
+    core = etree.fromstring(members["docProps/core.xml"])
+    core.find(DC + "title").text = title
+    core.find(DC + "creator").text = _clean(root.findtext(".//div[@class='authority']"))
+    body = document.find(W + "body")
     sect = body[-1]                      # the section's properties stay the body's last child
     body.remove(sect)
 
@@ -248,6 +260,11 @@ def build(html: str, title: str) -> bytes:
                 for tc in tcs[len(tr):]:
                     _sub(tc, "p")
     body.append(sect)
+    own = {"word/document.xml": document, "docProps/core.xml": core}
     buf = io.BytesIO()
-    doc.save(buf)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            if name in own:              # serialised as python-docx does
+                data = etree.tostring(own[name], encoding="UTF-8", standalone=True)
+            z.writestr(name, data)
     return buf.getvalue()
