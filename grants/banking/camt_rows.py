@@ -336,50 +336,65 @@ def _euros(cents: int) -> str:
     return str(Decimal(cents).scaleb(-2))
 
 
-class Days:
-    """ISO day of a Dt or DtTm text; a statement has few distinct days, so each is parsed once."""
+class Memo:
+    """What one file's entries repeat (days, amounts) is checked and converted once."""
 
     def __init__(self):
-        self.seen: dict[tuple[bool, str], str] = {}
+        self.days: dict[tuple[bool, str], str] = {}
+        self.amounts: dict[str, int] = {}
 
-    def __call__(self, found: tuple[bool, str] | None, n: int) -> str | None:
+    def day(self, found: tuple[bool, str] | None, n: int) -> str | None:
+        """The ISO day of a Dt or DtTm text."""
         if found is None:
             return None
-        day = self.seen.get(found)
+        day = self.days.get(found)
         if day is None:
             is_dt, text = found
             try:
                 d = date.fromisoformat(text[:10]) if is_dt else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
             except ValueError:
                 raise StatementError(f"{_where(n, None)}: bad date {text[:40]!r}") from None
-            if len(self.seen) > 1000:
-                self.seen.clear()
-            day = self.seen[found] = d.isoformat()
+            if len(self.days) > 1000:
+                self.days.clear()
+            day = self.days[found] = d.isoformat()
         return day
+
+    def cents(self, text: str | None | bool, ccy: str | None, n: int, i: int | None = None) -> int:
+        if ccy == "EUR":
+            cents = self.amounts.get(text)
+            if cents is None:
+                if len(self.amounts) > 10000:
+                    self.amounts.clear()
+                cents = self.amounts[text] = _cents(text, ccy, n, i)
+            return cents
+        return _cents(text, ccy, n, i)
 
 
 def _joined(parts: list) -> str:
+    if len(parts) == 1:
+        p = parts[0]
+        return p.strip() if p else ""
     return " ".join(t for t in (p.strip() if p else "" for p in parts) if t)
 
 
-def entry(raw: tuple, days: Days) -> tuple:
+def entry(raw: tuple, memo: Memo) -> tuple:
     """The checked entry of a raw one; StatementError names the entry and the problem."""
     n, amt_text, ccy, ind, rvsl, sts, booking, value, ref, codes, extra, raw_txs = raw
-    amount = _cents(amt_text, ccy, n)
+    amount = memo.cents(amt_text, ccy, n)
     if ind != "CRDT" and ind != "DBIT":
         raise StatementError(f"{_where(n, None)}: credit/debit indicator {ind!r}")
     credit = ind == "CRDT"
     reversal = rvsl is not None and rvsl.lower() == "true"
     status = sts.upper() if sts else "BOOK"
-    booking_day = days(booking, n)
-    value_day = days(value, n)
+    booking_day = memo.day(booking, n)
+    value_day = memo.day(value, n)
     txs = []
     single = len(raw_txs) == 1
     for i, (text, tx_ccy, tx_ind, e2e, dbtr, cdtr, dbtr_acct, cdtr_acct, rmt, rtr) in enumerate(raw_txs, 1):
         if single and (text is False or (text == amt_text and tx_ccy == "EUR")):
             cents = amount                       # no amount of its own, or the entry's again
         else:
-            cents = _cents(text, tx_ccy, n, i)
+            cents = memo.cents(text, tx_ccy, n, i)
         tx_credit = (tx_ind or ind) == "CRDT"
         # the counterparty: who sent money in, or who received it
         if tx_credit != reversal:
@@ -399,5 +414,4 @@ def entry(raw: tuple, days: Days) -> tuple:
         if total != amount:
             raise StatementError(f"{_where(n, None)}: the transactions add up to {_euros(total)}, the entry says "
                                  f"{_euros(amount)}")
-    code = "/".join(c for c in codes if c)
-    return ref, status, reversal, booking_day, value_day, code, tuple(txs)
+    return ref, status, reversal, booking_day, value_day, "/".join(filter(None, codes)), tuple(txs)

@@ -95,9 +95,15 @@ def match(tx: Tx, known: Known) -> Match:
         return Match("unmatched", note="debit without a matching payout" if not candidates
                      else "several payouts fit; a person decides")
     if tx.credit and not is_return:
-        for m in known.file_number_pattern.finditer(tx.remittance.upper()):
-            fn = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
-            if fn in known.file_numbers:
-                return Match("refund", application_id=known.file_numbers[fn], note=fn)
-        return Match("donation", note=tx.counterparty_name)
+        return match_credit(tx.remittance, tx.counterparty_name, known)
     return Match("unmatched", note="return or reversal without a matching payout")
+
+
+def match_credit(remittance: str, counterparty_name: str, known: Known) -> Match:
+    """Rules 5 and 6 alone, for a booked credit that is no return (most entries of a large
+    statement: the importer asks this without building a Tx)."""
+    for m in known.file_number_pattern.finditer(remittance.upper()):
+        fn = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+        if fn in known.file_numbers:
+            return Match("refund", application_id=known.file_numbers[fn], note=fn)
+    return Match("donation", note=counterparty_name)

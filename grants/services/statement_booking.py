@@ -22,7 +22,18 @@ _ENTRY_COLUMNS = ("id", "statement_id", "entry_ref", "status", "credit", "revers
                   "return_reason", "bank_tx_code", "match_state", "match_kind", "payout_id", "application_id")
 _LEDGER_COLUMNS = ("fund_id", "kind", "amount", "booked_on", "application_id", "payout_id", "bank_entry_id",
                    "donor", "purpose", "created_at")
-_BANK_ENTRY = 6                                   # where bank_entry_id stands in a ledger row
+(_AMOUNT, _BOOKING, _NAME, _REMITTANCE, _REASON, _KIND, _PAYOUT, _APPLICATION) = (
+    _ENTRY_COLUMNS.index(c) for c in ("amount", "booking_date", "counterparty_name", "remittance", "return_reason",
+                                      "match_kind", "payout_id", "application_id"))
+# A matched bank entry's ledger row, copied from it (the import's own rows of one batch).
+_LEDGER_COPY = """INSERT INTO ledger_entry (fund_id, kind, amount, booked_on, application_id, payout_id, bank_entry_id,
+donor, purpose, created_at)
+SELECT {p}, match_kind, amount, COALESCE(booking_date, {p}), application_id, payout_id, id,
+  CASE match_kind WHEN 'donation' THEN CASE WHEN counterparty_name = '' THEN 'unbekannt' ELSE counterparty_name END
+                  WHEN 'refund' THEN counterparty_name ELSE '' END,
+  CASE match_kind WHEN 'payout_return' THEN {p} || COALESCE(return_reason, '') ELSE remittance END,
+  {p}
+FROM bank_entry WHERE statement_id = {p} AND id BETWEEN {p} AND {p} AND match_kind IS NOT NULL ORDER BY id"""
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], placeholder: str) -> str:
@@ -38,9 +49,10 @@ class Booking:
         placeholder = "?" if self.sqlite else "%s"
         self.entry_sql = _insert_sql(BankEntry.__tablename__, _ENTRY_COLUMNS, placeholder)
         self.ledger_sql = _insert_sql(LedgerEntry.__tablename__, _LEDGER_COLUMNS, placeholder)
+        self.ledger_copy_sql = _LEDGER_COPY.format(p=placeholder)
         self.statement: BankStatement | None = None
         self.entries: list[list] = []             # id filled in at flush
-        self.ledger: list[list] = []              # bank_entry_id is an index into `entries` until flush
+        self.long_names: dict[int, str] = {}      # index in `entries` -> donor, where longer than 140
         self.payouts: list[tuple] = []            # (payout id, new state, booked on, return reason)
         self.counted = 0                          # entries of `statement` not yet added to its entry_count
         self.days: dict[str | None, date | None] = {None: None}
@@ -61,16 +73,17 @@ class Booking:
         ref, status, reversal, booking_iso, value_iso, code, txs = entry
         statement, known = self.statement, self.known
         booking = self._day(booking_iso)
-        booked_on = booking_iso or date.today().isoformat()
         if not self.sqlite:
-            value_iso, booked_on = self._day(value_iso), self._day(booked_on)
-            booking_iso = booking
+            value_iso, booking_iso = self._day(value_iso), booking
         entry_ref, status_col, code = ref[:140], status[:10], code[:50]
         all_ignored, any_unmatched = True, False
+        plain = status == "BOOK" and not reversal
         for credit, cents, e2e, name, iban, remittance, reason in txs:
-            amount = Decimal(cents).scaleb(-2)
-            m = reconcile.match(reconcile.Tx(credit, amount, status, booking, e2e, name, iban, remittance,
-                                             reversal, reason), known)
+            if plain and credit and reason is None:
+                m = reconcile.match_credit(remittance, name, known)
+            else:
+                m = reconcile.match(reconcile.Tx(credit, Decimal(cents).scaleb(-2), status, booking, e2e, name, iban,
+                                                 remittance, reversal, reason), known)
             kind = m.kind
             idx = len(self.entries)
             if kind == "ignored" or kind == "unmatched":
@@ -82,21 +95,14 @@ class Booking:
             self.entries.append([None, statement.id, entry_ref, status_col, credit, reversal, cents, booking_iso,
                                  value_iso, e2e and e2e[:35], name[:140], iban, remittance, reason, code, state,
                                  match_kind, m.payout_id, m.application_id])
-            if kind == "donation":
-                self.ledger.append([statement.fund_id, "donation", cents, booked_on, None, None, idx,
-                                    name[:200] or "unbekannt", remittance])
-            elif kind == "refund":
-                self.ledger.append([statement.fund_id, "refund", cents, booked_on, m.application_id, None, idx,
-                                    name[:200], remittance])
+            if len(name) > 140 and (kind == "donation" or kind == "refund"):
+                self.long_names[idx] = name[:200]       # the bank entry keeps 140 characters, the donor 200
+            if kind == "refund":
                 self.follow_ups.append(("refund", m.application_id, ""))
             elif kind == "payout":
-                self.ledger.append([statement.fund_id, "payout", cents, booked_on, m.application_id, m.payout_id,
-                                    idx, "", remittance])
                 self._payout(m, "booked", booking or date.today(), None)
                 self.follow_ups.append(("pay", m.application_id, ""))
             elif kind == "payout_return":
-                self.ledger.append([statement.fund_id, "payout_return", cents, booked_on, m.application_id,
-                                    m.payout_id, idx, "", f"Rückläufer {reason or ''}"])
                 self._payout(m, "returned", booking or date.today(), reason)
                 self.follow_ups.append(("payout_returned", m.application_id, reason or "Rückläufer"))
         if all_ignored:
@@ -122,25 +128,7 @@ class Booking:
             self.statement.entry_count += self.counted
             self.counted = 0
         if self.entries:
-            ids = bulk.allocate_ids(self.db, BankEntry.__table__, len(self.entries))
-            for row, id_ in zip(self.entries, ids):
-                row[0] = id_
-            now = utcnow()
-            if self.sqlite:
-                # the storage format of SQLAlchemy's SQLite DATETIME: naive UTC with microseconds
-                now = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-            for row in self.ledger:
-                row[_BANK_ENTRY] = ids[row[_BANK_ENTRY]]
-                row.append(now)
-            # the driver's own cursor on the session's connection, inside its transaction: SQLAlchemy
-            # would look at every row of the batch once more
-            cursor = self.db.connection().connection.cursor()
-            try:
-                cursor.executemany(self.entry_sql, self.entries)
-                if self.ledger:
-                    cursor.executemany(self.ledger_sql, self.ledger)
-            finally:
-                cursor.close()
+            self._insert()
         for payout_id, state, booked_on, reason in self.payouts:
             p = self.db.get(Payout, payout_id)
             p.state = state
@@ -148,4 +136,41 @@ class Booking:
                 p.booked_on = booked_on
             else:
                 p.return_reason = reason
-        self.entries, self.ledger, self.payouts = [], [], []
+        self.entries, self.payouts, self.long_names = [], [], {}
+
+    def _insert(self) -> None:
+        ids = bulk.allocate_ids(self.db, BankEntry.__table__, len(self.entries))
+        for row, id_ in zip(self.entries, ids):
+            row[0] = id_
+        now, today = utcnow(), date.today()
+        if self.sqlite:
+            # the storage formats of SQLAlchemy's SQLite DATETIME (naive UTC with microseconds) and DATE
+            now, today = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"), today.isoformat()
+        # the driver's own cursor on the session's connection, inside its transaction: SQLAlchemy
+        # would look at every row of the batch once more
+        cursor = self.db.connection().connection.cursor()
+        try:
+            cursor.executemany(self.entry_sql, self.entries)
+            if self.long_names:
+                cursor.executemany(self.ledger_sql, self._ledger_rows(today, now))
+            else:
+                # every matched entry's ledger row is made of the bank entry just written: the
+                # database copies it, rather than Python building and binding 100,000 rows again
+                cursor.execute(self.ledger_copy_sql, (self.statement.fund_id, today, "Rückläufer ", now,
+                                                      self.statement.id, ids[0], ids[-1]))
+        finally:
+            cursor.close()
+
+    def _ledger_rows(self, today, now) -> list[tuple]:
+        """What the copy in SQL makes, in Python: for a batch with names longer than a bank entry keeps."""
+        rows = []
+        for idx, row in enumerate(self.entries):
+            kind = row[_KIND]
+            if kind is None:
+                continue
+            name = self.long_names.get(idx, row[_NAME])
+            donor = (name or "unbekannt") if kind == "donation" else name if kind == "refund" else ""
+            purpose = f"Rückläufer {row[_REASON] or ''}" if kind == "payout_return" else row[_REMITTANCE]
+            rows.append((self.statement.fund_id, kind, row[_AMOUNT], row[_BOOKING] or today, row[_APPLICATION],
+                         row[_PAYOUT], row[0], donor, purpose, now))
+        return rows

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.banking.camt import StatementError, StatementInfo
-from grants.banking.camt_rows import Days, entry
+from grants.banking.camt_rows import Memo, entry
 from grants.domain import reconcile
 from grants.domain.workflow import State
 from grants.models import Application, BankStatement, Fund, Payout
@@ -77,12 +77,12 @@ def import_file(db: Session, path: Path, actor: Actor, *, max_bytes: int = MAX_B
         booking = Booking(db, _known(db), follow_ups)
         seen_refs: set[tuple[str, str]] = set()
         skipping = True
-        days = Days()
+        memo = Memo()
         for chunk in rows:
             for item in chunk:
                 if item.__class__ is tuple:
                     # checked also when its statement is skipped: a bad file is refused whole, always
-                    checked = entry(item, days)
+                    checked = entry(item, memo)
                     result.entries += 1
                     if skipping:
                         result.already_imported += 1

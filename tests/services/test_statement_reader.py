@@ -44,8 +44,8 @@ def _old(data: bytes):
 
 
 def _new(data: bytes):
-    days = camt_rows.Days()
-    return [item.info if isinstance(item, camt_rows.Header) else camt_rows.entry(item, days)
+    memo = camt_rows.Memo()
+    return [item.info if isinstance(item, camt_rows.Header) else camt_rows.entry(item, memo)
             for item in camt_rows.read(io.BytesIO(data), "stmt.xml")]
 
 
@@ -241,3 +241,69 @@ def test_postgresql_books_the_same(pg_db, db, world, tmp_path):
         total = s.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.bank_entry_id.is_not(None)))
     assert total == sum(e.amount for e in _booked(db)[0] if e.match_kind == "donation")
     assert isinstance(total, D)
+
+
+def test_a_donor_name_longer_than_a_bank_entry_keeps_is_booked_whole(db, world, tmp_path):
+    """The bank entry keeps 140 characters of a name, the donation's donor 200 (camt allows 140)."""
+    long = "Förderverein " + "x" * 180
+    path = tmp_path / "long.xml"
+    path.write_bytes(statement(FUND_IBAN, [N("5.00", True, [T("5.00", None, long, IBAN_B, "Spende")]),
+                                           N("6.00", True, [T("6.00", None, "", IBAN_B, "anonym")]),
+                                           N("7.00", False, [T("7.00", "E-7", "Gebühr", None, "Gebühr")])]))
+    _import(db, path, separate=False)
+    entries, ledger, counts = _booked(db)
+    assert [e.counterparty_name for e in entries] == [long[:140], "", "Gebühr"]
+    assert [(row.kind, row.donor, row.purpose) for row in ledger] == [("donation", long[:200], "Spende"),
+                                                                      ("donation", "unbekannt", "anonym")]
+    assert counts == [3]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_payout_refund_and_return_through_the_reading_process(backend, request, db, world, tmp_path):
+    """Every kind of ledger row the import writes, on both databases."""
+    from grants.models import Application, Payout
+    from grants.services import fund as fund_service
+    from tests.factories import build_world
+    from tests.services.test_fund import _pay_out, _transfers
+
+    if backend == "postgresql":
+        db = request.getfixturevalue("pg_db")
+        world = build_world(db)
+    case_ids, root = _pay_out(db, world, tmp_path, "1000.00", "400.00")
+    (e1, a1, i1, n1), (e2, a2, i2, n2) = _transfers(root)
+    with db.session() as s:
+        fn = s.get(Application, case_ids[0]).file_number
+    path = tmp_path / "round.xml"
+    path.write_bytes(statement(FUND_IBAN, [
+        N(f"{D(a1) + D(a2):.2f}", False, [T(a1, e1, n1, i1), T(a2, e2, n2, i2)]),
+        N("50.00", True, [T("50.00", None, "Verein A e.V.", IBAN_B, f"Rueckzahlung {fn}")]),
+        N("20.00", True, [T("20.00", None, "", IBAN_B, "Spende")]),
+    ]))
+    before = _balances_of(db, world)
+    r = _import(db, path, separate=True)
+    assert (r.entries, r.matched, r.unmatched) == (3, 3, 0)
+    path.write_bytes(statement(FUND_IBAN, [N(a2, True, [T(a2, e2, n2, i2, "RETURN AC04", return_reason="AC04")])],
+                               stmt_id="S-2"))
+    assert _import(db, path, separate=True).matched == 1
+    with db.session() as s:
+        ledger = s.execute(select(LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.donor, LedgerEntry.purpose,
+                                  LedgerEntry.application_id.is_not(None), LedgerEntry.payout_id.is_not(None))
+                           .where(LedgerEntry.bank_entry_id.is_not(None)).order_by(LedgerEntry.id)).all()
+        assert [p.state for p in s.scalars(select(Payout).order_by(Payout.id))] == ["booked", "returned"]
+        assert fund_service.reconciliation_problems(s, world.fund_id) == []
+    assert ledger == [("payout", D(a1), "", "", True, True),
+                      ("payout", D(a2), "", "", True, True),
+                      ("refund", D("50.00"), "Verein A e.V.", f"Rueckzahlung {fn}", True, False),
+                      ("donation", D("20.00"), "unbekannt", "Spende", False, False),
+                      ("payout_return", D(a2), "", "Rückläufer AC04", True, True)]
+    after = _balances_of(db, world)
+    assert after.paid - before.paid == D(a1)
+    assert after.donations - before.donations == D("20.00")
+    assert after.refunded - before.refunded == D("50.00")
+
+
+def _balances_of(db, world):
+    from grants.services import fund as fund_service
+
+    with db.session() as s:
+        return fund_service.balances(s, world.fund_id)
