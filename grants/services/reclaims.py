@@ -99,8 +99,8 @@ def reclaim_of(db: Session, case_id: int) -> Reclaim | None:
     return db.scalar(select(Reclaim).where(Reclaim.application_id == case_id))
 
 
-def outstanding(db: Session, case_id: int) -> Decimal | None:
-    r = reclaim_of(db, case_id)
+def outstanding(db: Session, case_id: int, r: Reclaim | None = None) -> Decimal | None:
+    r = r or reclaim_of(db, case_id)
     if r is None:
         return None
     return max(r.total - grant_money.refunded(db, case_id), ZERO)

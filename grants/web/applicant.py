@@ -229,7 +229,8 @@ def case(case_id: int):
                             .order_by(Letter.created_at)).all()
         missing = drafts.missing(s, case) if case.state == State.DRAFT.value else []
         working = _screening_running(s, case)
-        reclaim, outstanding = reclaims.reclaim_of(s, case.id), reclaims.outstanding(s, case.id)
+        reclaim = reclaims.reclaim_of(s, case.id) if case.state in (State.RECLAIM.value, State.CLOSED.value) else None
+        outstanding = reclaims.outstanding(s, case.id, reclaim) if reclaim else None
     return render_template("applicant/case.html", case=case, history=history, comments=comments,
                            letters=letters, withdraw_form=WithdrawForm(), answer_form=AnswerForm(),
                            missing=missing, State=State, working=working, reclaim=reclaim, outstanding=outstanding)
