@@ -46,6 +46,8 @@ class Booking:
     def __init__(self, db: Session, known: reconcile.Known, follow_ups: list):
         self.db, self.known, self.follow_ups = db, known, follow_ups
         self.sqlite = db.bind.dialect.name == "sqlite"
+        # sqlite3 binds a bool only after looking for an adapter (and failing): 1 and 0 go straight in
+        self.bools = (0, 1) if self.sqlite else (False, True)
         placeholder = "?" if self.sqlite else "%s"
         self.entry_sql = _insert_sql(BankEntry.__tablename__, _ENTRY_COLUMNS, placeholder)
         self.ledger_sql = _insert_sql(LedgerEntry.__tablename__, _LEDGER_COLUMNS, placeholder)
@@ -76,6 +78,8 @@ class Booking:
         if not self.sqlite:
             value_iso, booking_iso = self._day(value_iso), booking
         entry_ref, status_col, code = ref[:140], status[:10], code[:50]
+        bools = self.bools
+        reversal_col = bools[reversal]
         all_ignored, any_unmatched = True, False
         plain = status == "BOOK" and not reversal
         for credit, cents, e2e, name, iban, remittance, reason in txs:
@@ -92,9 +96,9 @@ class Booking:
             else:
                 state, match_kind = "matched", kind
             all_ignored = all_ignored and kind == "ignored"
-            self.entries.append([None, statement.id, entry_ref, status_col, credit, reversal, cents, booking_iso,
-                                 value_iso, e2e and e2e[:35], name[:140], iban, remittance, reason, code, state,
-                                 match_kind, m.payout_id, m.application_id])
+            self.entries.append([None, statement.id, entry_ref, status_col, bools[credit], reversal_col, cents,
+                                 booking_iso, value_iso, e2e and e2e[:35], name[:140], iban, remittance, reason, code,
+                                 state, match_kind, m.payout_id, m.application_id])
             if len(name) > 140 and (kind == "donation" or kind == "refund"):
                 self.long_names[idx] = name[:200]       # the bank entry keeps 140 characters, the donor 200
             if kind == "refund":

@@ -2,7 +2,7 @@
 separate process: the reader parses on one core while the importer books on the other.
 
 The reader yields lists of items in file order: a `camt_rows.Header` before each statement's
-entries, then the entries as tuples (see `grants.banking.camt_rows`). Whatever it refuses
+entries, then the entries as rows, with the `camt_rows.Plan`s to read them by. Whatever it refuses
 arrives as the same StatementError at the same place in that order, so the importer books
 nothing of a bad file either way. The parent computes nothing from the file that the child
 could forge: the child runs our own code on the file, and only rows come back.
@@ -10,6 +10,7 @@ could forge: the child runs our own code on the file, and only rows come back.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import pickle
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from grants.banking.camt import StatementError
-from grants.banking.camt_rows import read
+from grants.banking.camt_rows import Header, read
 
 MAX_BYTES = 200 * 1024 * 1024      # a statement, after unpacking
 MAX_ZIP_MEMBERS = 500
@@ -85,7 +86,7 @@ def _chunks(path: Path, max_bytes: int) -> Iterator[list]:
             chunk.append(item)
             # a header goes out at once: the importer refuses a foreign account before the
             # reader has parsed the rest
-            if len(chunk) >= CHUNK or item.__class__ is not tuple:
+            if len(chunk) >= CHUNK or item.__class__ is Header:
                 yield chunk
                 chunk = []
     if chunk:
@@ -157,6 +158,7 @@ class Rows:
 
 def _serve(path: str, max_bytes: int) -> None:
     """The reading process: rows to stdout, pickled, until the end or the first refusal."""
+    gc.disable()                          # it makes no reference cycles and lives for one file
     out = sys.stdout.buffer
     dump = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     try:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from grants.banking import camt, camt_rows
 from grants.banking.camt import StatementError
+from grants.banking.camt_entries import Memo, entry
 from grants.db import Database, make_engine
 from grants.domain.money import to_cents
 from grants.migrate import upgrade
@@ -44,9 +45,13 @@ def _old(data: bytes):
 
 
 def _new(data: bytes):
-    memo = camt_rows.Memo()
-    return [item.info if isinstance(item, camt_rows.Header) else camt_rows.entry(item, memo)
-            for item in camt_rows.read(io.BytesIO(data), "stmt.xml")]
+    memo, out = Memo(), []
+    for item in camt_rows.read(io.BytesIO(data), "stmt.xml"):
+        if isinstance(item, camt_rows.Plan):
+            memo.learn(item)
+        else:
+            out.append(item.info if isinstance(item, camt_rows.Header) else entry(item, memo))
+    return out
 
 
 def _outcome(read, data: bytes):
@@ -307,3 +312,10 @@ def _balances_of(db, world):
 
     with db.session() as s:
         return fund_service.balances(s, world.fund_id)
+
+
+def test_a_file_of_ever_new_shapes_reuses_plan_ids(monkeypatch):
+    monkeypatch.setattr(camt_rows, "MAX_PLANS", 2)
+    for version in ("02", "08"):
+        data = statement(FUND_IBAN, MIXED * 2, version=version)
+        assert _outcome(_new, data) == _outcome(_old, data)
