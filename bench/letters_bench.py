@@ -1,8 +1,16 @@
-"""Benchmark: (1) the letter flow's time per letter against a bare WeasyPrint render of the same
-HTML (goal: at most 1.2x); (2) a batch of 100 letters on both cores against one after another
-(goal: at least 1.6x faster). Runs the real flow (Prefect test server), real files, real database.
+"""Benchmark of the letter flow against a bare WeasyPrint render of the same HTML, all in one run:
 
-    .venv/bin/python bench/letters_bench.py [--batch 100]
+  (a) bare: `HTML(...).write_pdf()` of the same rendered approval letter, same stylesheet and fonts
+  (b) one letter in its own run of the `decision-letters` flow
+  (c) a batch in the flow, one letter after another (`workers=1`): the cost of a letter on one core
+  (d) the same batch on both cores (`workers=2`: this process and a helper process)
+  (e) a session-sized batch as the decision flow sends it (default `workers`: a helper process only
+      for a batch of 8 or more and an idle core), and the same on one core
+
+Goals (issue 6): the flow's time per letter at most 1.2x a bare render; the batch on both cores at
+least 1.6x faster than one after another. Real flow (Prefect test server), database, files, mails.
+
+    .venv/bin/python bench/letters_bench.py [--batch 100] [--single 10] [--session 12]
 """
 
 from __future__ import annotations
@@ -23,20 +31,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--single", type=int, default=10)
+    ap.add_argument("--session", type=int, default=12, help="letters of one committee session")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="grants-bench-"))
     os.environ.update({"GRANTS_HOME": str(home), "GRANTS_SECRET_KEY": "bench", "DO_NOT_TRACK": "1",
                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"})
-    os.environ.pop("PREFECT_API_URL", None)
+    for k in ("PREFECT_API_URL", "GRANTS_STORAGE", "GRANTS_DATABASE_URL"):
+        os.environ.pop(k, None)
     from prefect.testing.utilities import prefect_test_harness
+    from weasyprint import HTML
 
     from grants.config import load_config
     from grants.db import Database
-    from grants.documents import render
+    from grants.documents import batch, render
     from grants.flows import runtime
     from grants.flows.engine import run_flow
     from grants.migrate import upgrade
@@ -52,7 +67,7 @@ def main() -> None:
     world = build_world(db)
     applicant = actor_for(db, world.users["applicant_a"])
     system = Actor.system("bench")
-    n = a.single + 2 * a.batch
+    n = 1 + a.single + 2 * a.batch + 2 * a.session
     ids = []
     with db.session() as s:
         org = s.get(Organisation, world.org_ids["a"])
@@ -71,40 +86,90 @@ def main() -> None:
             cases.transition(s, case, "approve", system)
             ids.append(case.id)
     runtime.install(config, db)
-    from weasyprint import HTML
 
+    def take(k: int) -> list[int]:
+        taken = ids[:k]
+        del ids[:k]
+        return taken
+
+    cpu: dict[str, float] = {}
+    bare_cpu: list[float] = []
+
+    def flow(case_ids: list[int], workers: int | None, key: str = "") -> float:
+        c0, t0 = time.process_time(), time.perf_counter()
+        made = run_flow("decision_letters", {"case_ids": case_ids, "workers": workers})["letters"]
+        took = time.perf_counter() - t0
+        if key:
+            cpu[key] = cpu.get(key, 0.0) + time.process_time() - c0
+        assert made == len(case_ids), (made, len(case_ids))
+        return took
+
+    loads = {"start": _load()}
     with prefect_test_harness(server_startup_timeout=120):
-        run_flow("noop", {})                                 # warm the engine and the imports
+        run_flow("noop", {})                                  # warm the engine and the imports
+        flow(take(1), 1)                                      # warm this process's letter caches
         with db.session() as s:
             kind, data = letters.context(s, ids[0])
         html = render.html(letters.TEMPLATE_OF[kind], data)
         css, fonts = render._stylesheet()
-        HTML(string=html, base_url=str(render.TEMPLATES) + "/", url_fetcher=render.fetcher()).write_pdf(
-            stylesheets=[css], font_config=fonts)
-        bare, flow_times = [], []
-        for case_id in ids[:a.single]:
-            t0 = time.perf_counter()
+
+        def bare() -> float:
+            c0, t0 = time.process_time(), time.perf_counter()
             HTML(string=html, base_url=str(render.TEMPLATES) + "/", url_fetcher=render.fetcher()).write_pdf(
                 stylesheets=[css], font_config=fonts)
-            bare.append(time.perf_counter() - t0)
+            bare_cpu.append(time.process_time() - c0)
+            return time.perf_counter() - t0
+
+        bare()
+        bares, singles, empty = [], [], []
+        for case_id in take(a.single):                        # (a) and (b) interleaved: same conditions
+            bares.append(bare())
+            singles.append(flow([case_id], None, "single"))
             t0 = time.perf_counter()
-            run_flow("decision_letters", {"case_ids": [case_id]})
-            flow_times.append(time.perf_counter() - t0)
-        first = ids[a.single:a.single + a.batch]
-        second = ids[a.single + a.batch:]
-        t0 = time.perf_counter()
-        r1 = run_flow("decision_letters", {"case_ids": first, "workers": 1})
-        sequential = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        r2 = run_flow("decision_letters", {"case_ids": second, "workers": os.cpu_count()})
-        parallel = time.perf_counter() - t0
-    assert r1["letters"] == r2["letters"] == a.batch
-    mb, mf = statistics.median(bare), statistics.median(flow_times)
+            run_flow("noop", {})                              # what any flow run costs, letters or not
+            empty.append(time.perf_counter() - t0)
+        # bare renders between the batches too: the reference follows the machine's load
+        loads["before_batches"] = _load()
+        bares += [bare() for _ in range(5)]
+        sequential = flow(take(a.batch), 1, "sequential")     # (c)
+        bares += [bare() for _ in range(5)]
+        loads["after_c"] = _load()
+        parallel = flow(take(a.batch), os.cpu_count())        # (d)
+        bares += [bare() for _ in range(5)]
+        loads["after_d"] = _load()
+        helpers = batch._helpers(None, a.session)             # what the default picks now
+        session_default = flow(take(a.session), None)         # (e)
+        session_one = flow(take(a.session), 1)
+        bares += [bare() for _ in range(5)]
+        loads["end"] = _load()
+    mb = statistics.median(bares)
+    # CPU time of this process (the Prefect server is another): less disturbed by other work on the
+    # machine than wall time; only where this process does all the rendering. The flows' figures
+    # include this process's background threads, the bare one is a median.
+    cpu_bare = statistics.median(bare_cpu)
+    cpu_per = {"a_bare": round(cpu_bare, 3),
+               "b_single": round(cpu["single"] / a.single, 3), "b_ratio": round(cpu["single"] / a.single / cpu_bare, 2),
+               "c_batch_one_after_another": round(cpu["sequential"] / a.batch, 3),
+               "c_ratio": round(cpu["sequential"] / a.batch / cpu_bare, 2)}
+
+    def per(total: float, k: int) -> dict:
+        return {"per_letter_s": round(total / k, 3), "ratio_to_bare": round(total / k / mb, 2)}
+
     print(json.dumps({
-        "bare_weasyprint_median_s": round(mb, 3), "letter_flow_per_letter_median_s": round(mf, 3),
-        "ratio_per_letter": round(mf / mb, 2), "batch": a.batch, "batch_one_after_another_s": round(sequential, 1),
-        "batch_on_all_cores_s": round(parallel, 1), "speedup": round(sequential / parallel, 2),
-        "cores": os.cpu_count(), "machine": f"{platform.machine()}, Python {platform.python_version()}",
+        "bare_weasyprint_median_s": round(mb, 3),
+        "bare_range_s": [round(min(bares), 3), round(max(bares), 3)],
+        "b_single_letter_own_flow_run": {"median_s": round(statistics.median(singles), 3),
+                                         "ratio_to_bare": round(statistics.median(singles) / mb, 2),
+                                         "empty_flow_run_median_s": round(statistics.median(empty), 3)},
+        "c_batch_one_after_another": {"letters": a.batch, "total_s": round(sequential, 2), **per(sequential, a.batch)},
+        "d_batch_all_cores": {"letters": a.batch, "total_s": round(parallel, 2), **per(parallel, a.batch),
+                              "speedup_over_c": round(sequential / parallel, 2)},
+        "e_session_default_workers": {"letters": a.session, "helper_processes": helpers,
+                                      "total_s": round(session_default, 2), **per(session_default, a.session)},
+        "e_session_one_core": {"letters": a.session, "total_s": round(session_one, 2), **per(session_one, a.session)},
+        "cpu_per_letter_s": cpu_per,
+        "cores": os.cpu_count(), "load_average_1_5_15": loads,
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
     }, indent=2))
 
 
