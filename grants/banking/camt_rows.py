@@ -4,13 +4,15 @@ The same statements and refusals as `camt.read`, in two halves so that a large f
 on one core and booked on the other:
 
 - `read` (here) parses with lxml and camt's defences, and yields a `Header` before each
-  statement's entries, then each entry as a row `(n, plan id, texts..., currencies...)`.
+  statement's entries, then each entry as a row `(n, plan id, texts..., currencies...)`, and
+  before the first row of each plan the plan, `(None, plan id, template)`: plain tuples, which
+  cross a pipe cheaply.
 - `camt_entries.entry` checks a row as `camt.read` checks an entry (EUR only, plain amounts,
   indicator, dates, batch sums) and gives the values to book.
 
 Which element a text comes from is decided by its place in the schema, and that is worked out
 once per *shape* of entry (the same element names, nested the same way): the first entry of a
-shape is walked element by element into a `Plan` (the element each value comes from), and every
+shape is walked element by element into a plan (the element each value comes from), and every
 later entry of that shape only has its texts picked, by position, in C. A large statement has a
 handful of shapes, so an entry costs little more than parsing it.
 """
@@ -34,15 +36,6 @@ class Header:
 
     member: str
     info: StatementInfo
-
-
-@dataclass
-class Plan:
-    """Where in a row each value of an entry of one shape stands (see `camt_entries.entry`); comes
-    before the first row that uses it."""
-
-    id: int
-    template: tuple
 
 
 # element codes: one dict lookup per element instead of a chain of long string comparisons
@@ -232,7 +225,7 @@ class _Shape:
                     tuple((p(a), ccy.get(a), p(i), p(e2e), p(dn), p(cn), p(da), p(ca), tuple(at[e] for e in rmt), p(r))
                           for a, i, e2e, dn, cn, da, ca, rmt, r in txs))
         index = {e: i for i, e in enumerate(nodes)}
-        self.plan = Plan(plan_id, template)
+        self.plan = (None, plan_id, template)
         self.texts = _getter([index[e] for e in texts])
         self.currencies = _getter([index[e] for e in amounts])
 
@@ -246,8 +239,8 @@ def _not_camt053(root) -> StatementError:
                           f"{other.group(1) if other else (ns or _local(root.tag)) or 'unknown'})")
 
 
-def read(stream: IO[bytes], member: str) -> Iterator[Header | Plan | tuple]:
-    """A Header before each statement's entries, then its entries as rows, each Plan before the
+def read(stream: IO[bytes], member: str) -> Iterator[Header | tuple]:
+    """A Header before each statement's entries, then its entries as rows, each plan before the
     first row that needs it, for every <Stmt>."""
     checked = io.BufferedReader(_HeadCheckedStream(stream), buffer_size=1 << 16)
     # End events of the elements we act on only: everything else stays in C. The message type is
@@ -280,7 +273,7 @@ def read(stream: IO[bytes], member: str) -> Iterator[Header | Plan | tuple]:
                         shapes.clear()
                     shape = shapes[key] = _Shape(len(shapes), el, nodes, get)
                     yield shape.plan
-                yield (n_entries, shape.plan.id, *map(_text, shape.texts(nodes)),
+                yield (n_entries, shape.plan[1], *map(_text, shape.texts(nodes)),
                        *map(_ccy, shape.currencies(nodes)))
                 del nodes
                 el.clear(keep_tail=False)

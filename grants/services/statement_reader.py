@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import io
+import marshal
 import os
 import pickle
 import subprocess
@@ -132,20 +133,23 @@ class Rows:
             return
         out = self.proc.stdout
         while True:
-            try:
-                kind, payload = pickle.load(out)
-            except EOFError:
+            head = out.read(9)
+            if len(head) < 9:
                 code = self.proc.wait()
-                raise RuntimeError(f"the statement reader stopped without an answer (exit code {code})") from None
-            if kind == "rows":
-                yield payload
-            elif kind == "end":
+                raise RuntimeError(f"the statement reader stopped without an answer (exit code {code})")
+            kind, size = head[:1], int.from_bytes(head[1:], "little")
+            payload = out.read(size)
+            if kind == b"r":
+                yield marshal.loads(payload)
+            elif kind == b"h":
+                yield [pickle.loads(payload)]
+            elif kind == b"e":
                 self.finished = True
                 return
-            elif kind == "refused":
-                raise StatementError(payload)
+            elif kind == b"x":
+                raise StatementError(payload.decode())
             else:
-                raise OSError(*payload)
+                raise OSError(*pickle.loads(payload))
 
     def close(self) -> None:
         if self.proc is not None:
@@ -157,20 +161,29 @@ class Rows:
 
 
 def _serve(path: str, max_bytes: int) -> None:
-    """The reading process: rows to stdout, pickled, until the end or the first refusal."""
+    """The reading process: messages to stdout until the end or the first refusal, each a kind
+    byte, a length and the data: rows and plans with marshal (plain tuples of strings and numbers,
+    several times cheaper than pickle), a statement's header pickled."""
     gc.disable()                          # it makes no reference cycles and lives for one file
     out = sys.stdout.buffer
-    dump = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def send(kind: bytes, data: bytes) -> None:
+        out.write(kind + len(data).to_bytes(8, "little"))
+        out.write(data)
+
     try:
         for chunk in _chunks(Path(path), max_bytes):
-            dump.dump(("rows", chunk))
-            dump.clear_memo()
+            header = chunk.pop() if chunk[-1].__class__ is Header else None   # a header ends its chunk
+            if chunk:
+                send(b"r", marshal.dumps(chunk))
+            if header is not None:
+                send(b"h", pickle.dumps(header, pickle.HIGHEST_PROTOCOL))
             out.flush()
-        dump.dump(("end", None))
+        send(b"e", b"")
     except StatementError as e:
-        dump.dump(("refused", str(e)))
+        send(b"x", str(e).encode())
     except OSError as e:
-        dump.dump(("oserror", (e.errno, e.strerror or str(e))))
+        send(b"o", pickle.dumps((e.errno, e.strerror or str(e))))
     out.flush()
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from grants.banking.camt import StatementError, StatementInfo
 from grants.banking.camt_entries import Memo, entry
-from grants.banking.camt_rows import Plan
 from grants.domain import reconcile
 from grants.domain.workflow import State
 from grants.models import Application, BankStatement, Fund, Payout
@@ -84,6 +83,9 @@ def import_file(db: Session, path: Path, actor: Actor, *, max_bytes: int = MAX_B
         for chunk in rows:
             for item in chunk:
                 if item.__class__ is tuple:
+                    if item[0] is None:               # how to read the rows of a new shape of entry
+                        memo.learn(item)
+                        continue
                     # checked also when its statement is skipped: a bad file is refused whole, always
                     checked = entry(item, memo)
                     result.entries += 1
@@ -91,9 +93,6 @@ def import_file(db: Session, path: Path, actor: Actor, *, max_bytes: int = MAX_B
                         result.already_imported += 1
                     else:
                         booking.add(checked)
-                    continue
-                if item.__class__ is Plan:
-                    memo.learn(item)
                     continue
                 booking.flush()
                 statement = _new_statement(db, item.member, item.info, path, funds, seen_refs, actor)

@@ -47,7 +47,7 @@ def _old(data: bytes):
 def _new(data: bytes):
     memo, out = Memo(), []
     for item in camt_rows.read(io.BytesIO(data), "stmt.xml"):
-        if isinstance(item, camt_rows.Plan):
+        if isinstance(item, tuple) and item[0] is None:
             memo.learn(item)
         else:
             out.append(item.info if isinstance(item, camt_rows.Header) else entry(item, memo))
