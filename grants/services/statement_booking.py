@@ -71,16 +71,17 @@ class Booking:
         return d
 
     def add(self, entry: tuple) -> None:
-        """One checked entry (`camt_rows.entry`): a bank entry row, and at most one ledger row, per transaction."""
+        """One checked entry (`camt_entries.entry`): a bank entry row, and at most one ledger row, per
+        transaction."""
         ref, status, reversal, booking_iso, value_iso, code, txs = entry
-        statement, known = self.statement, self.known
+        statement, known, rows = self.statement, self.known, self.entries
         booking = self._day(booking_iso)
         if not self.sqlite:
             value_iso, booking_iso = self._day(value_iso), booking
         entry_ref, status_col, code = ref[:140], status[:10], code[:50]
         bools = self.bools
         reversal_col = bools[reversal]
-        all_ignored, any_unmatched = True, False
+        kinds = set()
         plain = status == "BOOK" and not reversal
         for credit, cents, e2e, name, iban, remittance, reason in txs:
             if plain and credit and reason is None:
@@ -89,35 +90,39 @@ class Booking:
                 m = reconcile.match(reconcile.Tx(credit, Decimal(cents).scaleb(-2), status, booking, e2e, name, iban,
                                                  remittance, reversal, reason), known)
             kind = m.kind
-            idx = len(self.entries)
-            if kind == "ignored" or kind == "unmatched":
+            kinds.add(kind)
+            if kind == "donation":
+                state, match_kind = "matched", kind
+            elif kind == "ignored" or kind == "unmatched":
                 state, match_kind = kind, None
-                any_unmatched = any_unmatched or kind == "unmatched"
             else:
                 state, match_kind = "matched", kind
-            all_ignored = all_ignored and kind == "ignored"
-            self.entries.append([None, statement.id, entry_ref, status_col, bools[credit], reversal_col, cents,
-                                 booking_iso, value_iso, e2e and e2e[:35], name[:140], iban, remittance, reason, code,
-                                 state, match_kind, m.payout_id, m.application_id])
+                self._follow(m, kind, booking, reason)
             if len(name) > 140 and (kind == "donation" or kind == "refund"):
-                self.long_names[idx] = name[:200]       # the bank entry keeps 140 characters, the donor 200
-            if kind == "refund":
-                self.follow_ups.append(("refund", m.application_id, ""))
-            elif kind == "payout":
-                self._payout(m, "booked", booking or date.today(), None)
-                self.follow_ups.append(("pay", m.application_id, ""))
-            elif kind == "payout_return":
-                self._payout(m, "returned", booking or date.today(), reason)
-                self.follow_ups.append(("payout_returned", m.application_id, reason or "Rückläufer"))
-        if all_ignored:
+                self.long_names[len(rows)] = name[:200]     # the bank entry keeps 140 characters, the donor 200
+            rows.append([None, statement.id, entry_ref, status_col, bools[credit], reversal_col, cents, booking_iso,
+                         value_iso, e2e and e2e[:35], name[:140], iban, remittance, reason, code, state, match_kind,
+                         m.payout_id, m.application_id])
+        if kinds == {"ignored"}:
             self.ignored += 1
-        elif any_unmatched:
+        elif "unmatched" in kinds:
             self.unmatched += 1
         else:
             self.matched += 1
         self.counted += 1
-        if len(self.entries) >= BATCH:
+        if len(rows) >= BATCH:
             self.flush()
+
+    def _follow(self, m: reconcile.Match, kind: str, booking: date | None, reason: str | None) -> None:
+        """What a refund, payout or return changes beyond the ledger: the payout, then the case."""
+        if kind == "refund":
+            self.follow_ups.append(("refund", m.application_id, ""))
+        elif kind == "payout":
+            self._payout(m, "booked", booking or date.today(), None)
+            self.follow_ups.append(("pay", m.application_id, ""))
+        elif kind == "payout_return":
+            self._payout(m, "returned", booking or date.today(), reason)
+            self.follow_ups.append(("payout_returned", m.application_id, reason or "Rückläufer"))
 
     def _payout(self, m: reconcile.Match, state: str, booked_on: date, reason: str | None) -> None:
         self.payouts.append((m.payout_id, state, booked_on, reason))
