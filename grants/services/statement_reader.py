@@ -2,10 +2,11 @@
 separate process: the reader parses on one core while the importer books on the other.
 
 The reader yields lists of items in file order: a `camt_rows.Header` before each statement's
-entries, then the entries as rows, with the `camt_rows.Plan`s to read them by. Whatever it refuses
-arrives as the same StatementError at the same place in that order, so the importer books
-nothing of a bad file either way. The parent computes nothing from the file that the child
-could forge: the child runs our own code on the file, and only rows come back.
+entries, then the entries as rows, each with the plan to read it by before it. Whatever it
+refuses arrives as the same StatementError at the same place in that order, so the importer
+books nothing of a bad file either way. The importer unmarshals and unpickles what comes through
+the pipe: the reading process runs only this code, and the file's contents reach the importer
+as strings inside tuples, never as code or classes of the file's choosing.
 """
 
 from __future__ import annotations
@@ -104,7 +105,12 @@ class Rows:
                 separate = self.path.stat().st_size >= SEPARATE_FROM
             except OSError:
                 separate = False          # opening it again below says what is wrong
-        self.proc = self._start() if separate else None
+        self.proc = None
+        if separate:
+            try:
+                self.proc = self._start()
+            except OSError:
+                pass                      # no interpreter to start (embedded): read here instead
         self.finished = False
 
     def _start(self) -> subprocess.Popen:
@@ -191,4 +197,5 @@ if __name__ == "__main__":
     try:
         _serve(sys.argv[1], int(sys.argv[2]))
     except BrokenPipeError:
-        pass                              # the importer stopped reading: it refused the file
+        # the importer stopped reading (it refused the file): nothing left to say, also not at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
