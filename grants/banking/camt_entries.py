@@ -151,8 +151,10 @@ def entry(row: tuple, memo: Memo) -> tuple:
         name, iban = _text(row, dbtr), _text(row, dbtr_acct)
         if not name and not iban:
             name, iban = _text(row, cdtr), _text(row, cdtr_acct)
-        txs.append((tx_credit, cents, _text(row, e2e) or None, name or "", iban or None,
-                    " ".join(t for t in (_text(row, at) for at in rmt) if t), _text(row, rtr) or None))
+        remittance = (_text(row, rmt[0]) if len(rmt) == 1 else
+                      " ".join(t for t in (_text(row, at) for at in rmt) if t))
+        txs.append((tx_credit, cents, _text(row, e2e) or None, name or "", iban or None, remittance,
+                    _text(row, rtr) or None))
     if not txs:
         txs.append((credit, amount, None, "", None, _text(row, plan.extra) or "", None))
     elif not single:
