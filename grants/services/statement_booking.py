@@ -15,7 +15,7 @@ from grants.models import BankEntry, BankStatement, LedgerEntry, Payout
 from grants.models.base import utcnow
 from grants.services import bulk
 
-BATCH = 5000
+BATCH = 2000                      # rows per insert; the last batch is what the import waits for at the end
 
 _ENTRY_COLUMNS = ("id", "statement_id", "entry_ref", "status", "credit", "reversal", "amount", "booking_date",
                   "value_date", "end_to_end_id", "counterparty_name", "counterparty_iban", "remittance",
