@@ -255,6 +255,7 @@ def read(stream: IO[bytes], member: str) -> Iterator[Header | tuple]:
     announced = False
     n_entries = 0
     shapes: dict[tuple, _Shape] = {}
+    last_key = shape = None
     try:
         for _, el in parser:
             tag = el.tag
@@ -267,12 +268,14 @@ def read(stream: IO[bytes], member: str) -> Iterator[Header | tuple]:
                 n_entries += 1
                 nodes = list(el.iter())
                 key = (tuple(map(_tag, nodes)), tuple(map(len, nodes)))
-                shape = shapes.get(key)
-                if shape is None:
-                    if len(shapes) == MAX_PLANS:
-                        shapes.clear()
-                    shape = shapes[key] = _Shape(len(shapes), el, nodes, get)
-                    yield shape.plan
+                if key != last_key:                 # mostly the shape of the entry before: no hashing
+                    shape = shapes.get(key)
+                    if shape is None:
+                        if len(shapes) == MAX_PLANS:
+                            shapes.clear()
+                        shape = shapes[key] = _Shape(len(shapes), el, nodes, get)
+                        yield shape.plan
+                    last_key = key
                 yield (n_entries, shape.plan[1], *map(_text, shape.texts(nodes)),
                        *map(_ccy, shape.currencies(nodes)))
                 del nodes
