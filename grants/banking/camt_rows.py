@@ -14,7 +14,7 @@ Which element a text comes from is decided by its place in the schema, and that 
 once per *shape* of entry (the same element names, nested the same way): the first entry of a
 shape is walked element by element into a plan (the element each value comes from), and every
 later entry of that shape only has its texts picked, by position, in C. A large statement has a
-handful of shapes, so an entry costs little more than parsing it.
+handful of shapes, so reading an entry costs about as much again as parsing it, not three times.
 """
 
 from __future__ import annotations

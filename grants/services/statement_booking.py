@@ -1,6 +1,7 @@
-"""Booking the entries of an imported statement: each transaction reconciled, then the bank
-entries and their ledger rows inserted in large batches with the driver's executemany, from plain
-tuples (a 100,000-entry statement must not build an ORM object or a dict per row)."""
+"""Booking the entries of an imported statement: each transaction reconciled, the bank entries
+inserted in batches with the driver's executemany from plain lists, and the ledger rows of the
+matched ones copied from them in SQL (a 100,000-entry statement must not build an ORM object or
+a dict per row, nor bind the same values twice)."""
 
 from __future__ import annotations
 
