@@ -68,7 +68,7 @@ def granted_case(db: Database, world: World, amount: str = "1000.00", org: str =
     """A case approved for `amount`, with its commitment booked and its letter sent."""
     from datetime import date
 
-    from grants.models import Application, LedgerEntry, Program
+    from grants.models import LedgerEntry, Program
     from grants.services import applications, cases
 
     applicant = actor_for(db, world.users[f"applicant_{org}"])

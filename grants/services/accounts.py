@@ -34,7 +34,8 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(db: Session, actor: Actor, email: str, role: str | Role, password: str | None,
-                *, name: str = "", org_name: str | None = None, confirmed: bool = True) -> User:
+                *, name: str = "", org_name: str | None = None, confirmed: bool = True,
+                locale: str = "de") -> User:
     email = normalise_email(email)
     try:
         role = parse_role(str(role))
@@ -53,7 +54,7 @@ def create_user(db: Session, actor: Actor, email: str, role: str | Role, passwor
         raise Invalid("Ein Konto für Antragstellende braucht eine Organisation.")
     user = User(email=email, name=name or email.split("@")[0], role=role.value,
                 password_hash=hash_password(password) if password else None,
-                email_confirmed_at=utcnow() if confirmed else None)
+                email_confirmed_at=utcnow() if confirmed else None, locale=locale)
     db.add(user)
     db.flush()
     if org is not None:

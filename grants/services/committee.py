@@ -3,7 +3,7 @@ votes, and closing a session into decisions. The rules are in grants.domain.comm
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -77,9 +77,10 @@ def next_session(db: Session, committee_id: int, now: datetime | None = None) ->
                      .order_by(Meeting.starts_at).limit(1))
 
 
-def ensure_schedule(db: Session, committee_id: int, today: date, *, weekday: int = 2, hour: int = 14) -> Meeting:
+def ensure_schedule(db: Session, committee_id: int, now: datetime, *, weekday: int = 2, hour: int = 14) -> Meeting:
     """Keep the next regular session planned (default every second week, Wednesdays 14:00)."""
-    existing = next_session(db, committee_id)
+    today = now.date()
+    existing = next_session(db, committee_id, now)
     if existing is not None:
         return existing
     committee = db.get(Committee, committee_id)

@@ -36,7 +36,7 @@ def normalise_iban(value: str) -> tuple[str, str | None]:
 
 
 def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: str, email: str, name: str,
-             password: str) -> User:
+             password: str, locale: str = "de") -> User:
     """A new organisation and its first user, who must confirm the e-mail address."""
     org_name = " ".join(org_name.split())
     if not org_name:
@@ -52,7 +52,7 @@ def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: st
     db.flush()
     system = Actor.system("registration")
     user = accounts.create_user(db, system, email, "applicant", password, name=name.strip(), org_name=org_name,
-                                confirmed=False)
+                                confirmed=False, locale=locale)
     audit.record(db, system, "organisation_registered", obj=org, data={"kind": kind_.value, "email": user.email})
     token = accounts.confirmation_token(secret, user)
     messenger.send(db, key=f"confirm:{user.id}", to=user.email, template="confirm_email", user_id=user.id,

@@ -17,7 +17,7 @@ from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, LedgerEntry, Program, Reclaim
 from grants.models.base import utcnow
-from grants.services import audit, cases, grant_money, jobs, proofs
+from grants.services import cases, grant_money, jobs, proofs
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid
 

@@ -21,7 +21,7 @@ def tick(db: Session, now: datetime) -> list[str]:
     procedures that are decided."""
     queued = []
     for c in db.scalars(select(Committee)):
-        committee.ensure_schedule(db, c.id, now.date())
+        committee.ensure_schedule(db, c.id, now)
     for m in db.scalars(select(Meeting).where(Meeting.state == "planned", Meeting.kind == "meeting",
                                               Meeting.cutoff_at.is_not(None), Meeting.cutoff_at <= now,
                                               Meeting.starts_at > now)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from grants.domain.roles import FRONT_DOOR, Role
 from grants.services import accounts
@@ -21,7 +21,6 @@ def _start_session(user) -> None:
     session.clear()  # a new session id on login: no session fixation
     session["uid"] = user.id
     session["epoch"] = user.session_epoch
-    session["lang"] = user.locale
     session.permanent = True
 
 
@@ -117,7 +116,7 @@ def register():
             with db().session() as s:
                 organisations.register(s, config().secret_key, config().base_url, org_name=form.org_name.data,
                                        kind=form.kind.data, email=form.email.data, name=form.name.data,
-                                       password=form.password.data)
+                                       password=form.password.data, locale=str(get_locale()))
         except ServiceError as e:
             form.form_errors.append(gettext(e.msgid, **e.params))
         else:

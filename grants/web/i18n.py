@@ -1,30 +1,57 @@
-"""Language choice and locale formatting (German first, English available)."""
+"""Language choice and locale formatting (German first, English available).
+
+The choice is kept in a cookie of its own, written only by the response to the request that
+made it (`?lang=`). Kept in the session cookie, which is sent again with every response, a
+slower response to an older request (a stylesheet, a poll) could put the old language back.
+A logged-in user's choice is also stored on the account, so it follows them to other devices.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from babel.numbers import format_currency
-from flask import g, request, session
+from flask import g, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
+from sqlalchemy import update
 
 LANGUAGES = ("de", "en")
+LANG_COOKIE = "grants_lang"
+ONE_YEAR = 365 * 24 * 3600
+
+
+def chosen_language() -> str | None:
+    lang = request.args.get("lang")
+    return lang if lang in LANGUAGES else None
 
 
 def select_locale() -> str:
-    lang = request.args.get("lang")
+    lang = chosen_language() or request.cookies.get(LANG_COOKIE)
     if lang in LANGUAGES:
-        session["lang"] = lang
-        user = g.get("user")
-        if user is not None and user.locale != lang:
-            g.locale_changed = lang
         return lang
-    if session.get("lang") in LANGUAGES:
-        return session["lang"]
     user = g.get("user")
     if user is not None and user.locale in LANGUAGES:
         return user.locale
     return "de"
+
+
+def remember_choice(resp):
+    lang = chosen_language()
+    if lang is None:
+        return resp
+    from flask import current_app
+
+    if request.cookies.get(LANG_COOKIE) != lang:
+        resp.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    user = g.get("user")
+    if user is not None and user.locale != lang:
+        from grants.models import User
+        from grants.web.util import db
+
+        with db().session() as s:
+            s.execute(update(User).where(User.id == user.id).values(locale=lang))
+    return resp
 
 
 def money(value: Decimal | None) -> str:
@@ -36,6 +63,7 @@ def money(value: Decimal | None) -> str:
 
 def init_app(app) -> Babel:
     babel = Babel(app, locale_selector=select_locale)
+    app.after_request(remember_choice)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = lambda d: format_date(d, "medium") if d else "–"
     app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "short") if d else "–"

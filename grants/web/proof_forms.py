@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, Form, FormField, StringField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Length, Optional
 
 from grants.domain.form_spec import Field, Step
 from grants.domain.money import fmt_plain

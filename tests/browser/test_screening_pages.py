@@ -2,7 +2,6 @@
 decision; and the applicant's page while the check runs. axe-core on every state."""
 
 import pytest
-from sqlalchemy import select
 
 from grants.models import Application
 from grants.services import screening

@@ -2,7 +2,6 @@
 
 import email
 import email.policy
-import io
 import subprocess
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ from sqlalchemy import select
 
 from grants.flows import runtime
 from grants.flows.engine import JobRunner
-from grants.models import Application, FlowJob, Letter, Message, Program
+from grants.models import FlowJob, Letter, Message, Program
 from grants.services import applications
 from tests.factories import actor_for
 

@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-import pytest
 from sqlalchemy import func, select
 
 from grants.flows import runtime

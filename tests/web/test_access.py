@@ -126,6 +126,25 @@ def test_english_on_request_and_remembered(client, world):
     assert 'lang="en"' in client.get("/anmelden").get_data(as_text=True)
 
 
+def test_the_language_survives_login_a_stale_session_cookie_and_follows_the_user(app, world):
+    client = app.test_client()
+    client.get("/?lang=en")
+    login(client, "applicant_a@test.example")
+    assert 'lang="en"' in client.get("/antrag/").get_data(as_text=True)        # login keeps the choice
+    stale = client.get_cookie("grants_session").value
+    assert 'lang="en"' in client.get("/antrag/?lang=en").get_data(as_text=True)
+    # a slower answer to an older request sets the session cookie it had: the language stays
+    client.set_cookie("grants_session", stale)
+    assert 'lang="en"' in client.get("/antrag/").get_data(as_text=True)
+    # the account remembers it: on another device, after logging in, English
+    other = app.test_client()
+    login(other, "applicant_a@test.example")
+    assert 'lang="en"' in other.get("/antrag/").get_data(as_text=True)
+    other.get("/antrag/?lang=de")
+    assert 'lang="de"' in other.get("/antrag/").get_data(as_text=True)
+    assert 'lang="en"' in client.get("/antrag/").get_data(as_text=True)       # each browser its own
+
+
 def test_healthz_reports_database(client):
     resp = client.get("/healthz")
     assert resp.status_code == 200

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from grants.models import Application, Attachment, AuditEvent, Message
+from grants.models import Application, Attachment, AuditEvent
 from tests.web.helpers import csrf, login
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

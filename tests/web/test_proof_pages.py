@@ -2,7 +2,6 @@
 staff see the arithmetic and reclaim; finance sees the claim. Other organisations and roles are
 kept out, bad input gets a message and never a 500."""
 
-from datetime import date
 
 from sqlalchemy import select
 

@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from grants.models import Application, AuditEvent, Comment, Message, ScreeningVerdict
 from grants.services import screening
-from tests.factories import granted_case
 from tests.flows.test_screening_flow import _ready_org, _submit
 from tests.web.helpers import csrf, login
 
@@ -68,6 +67,7 @@ def test_staff_decisions(client, world, db):
     login(client, "staff@test.example")
     page = client.get(f"/fachdienst/antrag/{case_id}").get_data(as_text=True)
     r = client.post(f"/fachdienst/antrag/{case_id}/entscheidung", data={"csrf_token": csrf(page), "action": "declare_ineligible", "reason": ""})
+    assert r.status_code == 302 and "Begründung" in client.get(r.headers["Location"]).get_data(as_text=True)
     with db.session() as s:
         assert s.get(Application, case_id).state == "screening"      # a reason is required
     client.post(f"/fachdienst/antrag/{case_id}/entscheidung", data={
