@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from prefect import flow
 
-from grants.flows import runtime
+from grants.flows import NO_RESULTS, runtime
 from grants.models import Session as Meeting
 from grants.services import committee
 
 
-@flow(name="decide-session", retries=3, retry_delay_seconds=5)
+@flow(name="decide-session", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def decide_session(session_id: int) -> dict:
     _, db = runtime.current()
     with db.session() as s:
         return committee.record_decisions(s, session_id)
 
 
-@flow(name="prepare-session", retries=3, retry_delay_seconds=5)
+@flow(name="prepare-session", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def prepare_session(session_id: int) -> dict:
     """At the cut-off: every case ready for the committee on the agenda, members invited."""
     config, db = runtime.current()
@@ -26,9 +26,7 @@ def prepare_session(session_id: int) -> dict:
     return {"session": session_id, "items_added": len(items), "invited": invited}
 
 
-# persist_result=False: the result is a small dict nobody reads back from storage; it saves the
-# storage look-up on every run.
-@flow(name="decision-letters", retries=3, retry_delay_seconds=5, persist_result=False)
+@flow(name="decision-letters", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
     """All letters of a session at once: rendered on every core, each kept and released as soon
     as it is rendered (a retry after a failure renders only what is not kept yet)."""
@@ -60,7 +58,7 @@ def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
     return {"letters": made}
 
 
-@flow(name="decision-letter", retries=3, retry_delay_seconds=5, persist_result=False)
+@flow(name="decision-letter", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def decision_letter(case_id: int) -> dict:
     """After a decision: the Bescheid as PDF/A and DOCX, kept, and released unless held for review."""
     from grants.models import Application, Letter, Program

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from grants.flows import runtime
+from grants.flows import NO_RESULTS, runtime
 from grants.models import Message
 from grants.services import messenger
 
@@ -27,12 +27,12 @@ def deliver_task(message_id: int) -> str:
         raise
 
 
-@flow(name="deliver-message")
+@flow(name="deliver-message", **NO_RESULTS)
 def deliver_message(message_id: int) -> str:
     return deliver_task(message_id)
 
 
-@flow(name="noop")
+@flow(name="noop", **NO_RESULTS)
 def noop() -> dict:
     """An empty flow: the engine's own cost, for health checks and benchmarks."""
     return {"ok": True}

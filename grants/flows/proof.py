@@ -7,7 +7,7 @@ from datetime import date
 from prefect import flow
 from sqlalchemy import select
 
-from grants.flows import runtime
+from grants.flows import NO_RESULTS, runtime
 
 RECLAIM_KIND = "reclaim"
 
@@ -36,7 +36,7 @@ def _letter(case_id: int, kind: str, template: str, title: str, data_of) -> dict
         return {"case_id": case_id, "letter": letter.id if letter else "exists"}
 
 
-@flow(name="reclaim-letter", retries=3, retry_delay_seconds=5)
+@flow(name="reclaim-letter", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def reclaim_letter(case_id: int) -> dict:
     """The Rückforderungsbescheid."""
     from grants.services import reclaims
@@ -44,7 +44,7 @@ def reclaim_letter(case_id: int) -> dict:
     return _letter(case_id, RECLAIM_KIND, "reclaim.html", "Rückforderungsbescheid", reclaims.letter_data)
 
 
-@flow(name="reminder-letter", retries=3, retry_delay_seconds=5)
+@flow(name="reminder-letter", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def reminder_letter(case_id: int) -> dict:
     """The formal reminder when the proof of use is overdue."""
     from grants.services import reminders as service
@@ -52,7 +52,7 @@ def reminder_letter(case_id: int) -> dict:
     return _letter(case_id, "reminder", "reminder.html", "Erinnerung Verwendungsnachweis", service.letter_data)
 
 
-@flow(name="retention", retries=2, retry_delay_seconds=30)
+@flow(name="retention", retries=2, retry_delay_seconds=30, **NO_RESULTS)
 def retention(today: str | None = None) -> dict:
     """Drafts never submitted are deleted, closed cases anonymised, once their time is up."""
     from grants.services import retention as service
@@ -66,7 +66,7 @@ def retention(today: str | None = None) -> dict:
     return result
 
 
-@flow(name="reminders", retries=2, retry_delay_seconds=30)
+@flow(name="reminders", retries=2, retry_delay_seconds=30, **NO_RESULTS)
 def reminders(today: str | None = None) -> dict:
     """Proof-of-use deadlines: reports asked for when projects end, reminders before and after the
     deadline, each once (the scheduler asks for this flow every day)."""

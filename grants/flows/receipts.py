@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, task
 
 from grants.documents import render
-from grants.flows import runtime
+from grants.flows import NO_RESULTS, runtime
 from grants.services import receipts
 
 
@@ -32,7 +32,7 @@ def store(case_id: int, pdf: bytes, docx: bytes) -> bool:
         return receipts.store_receipt(s, config.storage, case_id, pdf, docx) is not None
 
 
-@flow(name="send-receipt")
+@flow(name="send-receipt", **NO_RESULTS)
 def send_receipt(case_id: int) -> dict:
     rendered = render_receipt(case_id)
     stored = store(case_id, *rendered) if rendered else False

@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from grants.banking.camt import StatementError
-from grants.flows import runtime
+from grants.flows import NO_RESULTS, runtime
 from grants.models import User
 from grants.services import statements
 from grants.services.actor import Actor
@@ -26,6 +26,6 @@ def import_task(path: str, display_name: str, user_id: int | None) -> dict:
         return {"file": display_name, "error": str(e)}
 
 
-@flow(name="reconcile-statement")
+@flow(name="reconcile-statement", **NO_RESULTS)
 def reconcile_statement(path: str, display_name: str, user_id: int | None = None) -> dict:
     return import_task(path, display_name, user_id)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from prefect import flow
 
-from grants.flows import runtime
+from grants.flows import NO_RESULTS, runtime
 from grants.services import screening
 
 
-@flow(name="screening", retries=3, retry_delay_seconds=5)
+@flow(name="screening", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def screen(case_id: int) -> dict:
     _, db = runtime.current()
     with db.session() as s:

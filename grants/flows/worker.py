@@ -199,8 +199,7 @@ class Worker:
 
     def _execute(self, run_id: UUID, job_id: int | None) -> None:
         from prefect.flow_engine import run_flow
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
+        from grants.flows.engine import flow_settings, thread_client
         from grants.flows.registry import FLOWS
 
         result, state, error = None, "failed", ""
@@ -208,7 +207,8 @@ class Worker:
             run = self._client().read_flow_run(run_id)
             flow = FLOWS[self.deployments[run.deployment_id]]
             # heartbeat off: it costs about a second a run, and the life lock tells a lost worker
-            with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            with flow_settings():
+                thread_client()
                 value = run_flow(flow, flow_run=run)
             state, result = "done", value if isinstance(value, dict) else None
             log.info("run %s (job %s) done", run_id, job_id)
