@@ -22,9 +22,12 @@ def _login(page, base, who, password=PASSWORD):
 
 def test_start_and_login_pages_are_accessible(page, live_server, world):
     page.goto(live_server + "/")
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert axe_violations(page) == []
     screenshot(page, "start-wide")
     page.set_viewport_size({"width": 375, "height": 800})
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, "start-narrow")
     page.get_by_role("link", name="Zur Anmeldung").click()
     assert page.get_by_role("heading", name="Anmelden").is_visible()
@@ -43,8 +46,14 @@ def test_each_front_door_is_accessible(page, live_server, world, who):
     _login(page, live_server, who)
     assert page.get_by_role("heading", level=1).inner_text() == DOORS[who]
     assert page.get_by_role("navigation", name="Hauptnavigation").is_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert axe_violations(page) == []
-    screenshot(page, f"door-{who}")
+    screenshot(page, f"door-{who}-wide")
+    page.set_viewport_size({"width": 375, "height": 800})           # a phone
+    assert axe_violations(page) == []
+    # nothing wider than the screen: no sideways scrolling on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, f"door-{who}-narrow")
 
 
 def test_keyboard_only_login_with_skip_link(page, live_server, world):

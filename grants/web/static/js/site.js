@@ -61,7 +61,17 @@
     }
     window.setTimeout(tick, 5000);
   }
+  // A table that scrolls sideways on a small screen (see site.css) can be reached and scrolled
+  // with the keyboard: it takes the focus while it is wider than its box.
+  function scrollable() {
+    document.querySelectorAll("table").forEach(function (t) {
+      if (t.scrollWidth > t.clientWidth + 1) { t.setAttribute("tabindex", "0"); }
+      else if (t.getAttribute("tabindex") === "0") { t.removeAttribute("tabindex"); }
+    });
+  }
+  window.addEventListener("resize", scrollable);
   document.addEventListener("DOMContentLoaded", function () {
+    scrollable();
     document.querySelectorAll("[data-live]").forEach(live);
     document.querySelectorAll("[data-poll]").forEach(poll);
     document.querySelectorAll("form[data-autosave]").forEach(autosave);
