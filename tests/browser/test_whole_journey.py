@@ -102,6 +102,16 @@ class Journey:
         assert found == [], f"{page.url}: {found}"
         if shot:
             screenshot(page, f"journey-{shot}")
+            # the same state on a phone: axe-clean, and the page never scrolls sideways
+            size = page.viewport_size
+            page.set_viewport_size({"width": 375, "height": 800})
+            try:
+                found = axe_violations(page)
+                assert found == [], f"{page.url} at 375 px: {found}"
+                assert page.evaluate("document.documentElement.scrollWidth") <= 375, (f"{page.url} at 375 px", page.evaluate("() => { const out=[]; for (const el of document.querySelectorAll('body *')) { const r=el.getBoundingClientRect(); if (r.right>376 && ![...el.children].some(c => c.getBoundingClientRect().right>376)) out.push(el.tagName+'.'+el.className+' '+Math.round(r.right)+' '+(el.textContent||'').slice(0,40)); } return out.slice(0,15); }"))
+                screenshot(page, f"journey-{shot}-narrow")
+            finally:
+                page.set_viewport_size(size)
 
     def look_in_english(self, path: str | None = None, page=None, name: str = ""):
         """Open the same page for the same person in English and note any German left on it.
