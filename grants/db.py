@@ -27,8 +27,9 @@ def make_engine(url: str, **kw) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # Writers take the lock at the start: no "database is locked" on upgrade from read to write,
-            # and read-modify-write sequences (fund balance checks) are serialised.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # and read-modify-write sequences (fund balance checks) are serialised. Readers (see
+            # Database.read) do not queue behind them.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("grants_read") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
@@ -53,5 +54,31 @@ class Database:
         finally:
             s.close()
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """For pages that only read. PostgreSQL: no transaction (autocommit: no BEGIN and COMMIT
+        round trips; each statement sees what is committed when it runs). SQLite: a deferred
+        transaction, which does not queue behind writers as BEGIN IMMEDIATE would. The session
+        refuses to flush: changes belong in session()."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                conn = conn.execution_options(grants_read=True)
+            s = ReadSession(bind=conn, expire_on_commit=False, autoflush=False)
+            try:
+                yield s
+            finally:
+                s.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class ReadSession(Session):
+    pass
+
+
+@event.listens_for(ReadSession, "before_flush")
+def _refuse_flush(session, flush_context, instances) -> None:
+    raise RuntimeError("a read session does not write; use Database.session()")

@@ -22,6 +22,7 @@ from grants.web import access, i18n
 from grants.web.charts import grouped_bars
 from grants.web.labels import LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP, STATE_LABELS
 from grants.web.nav import NAV
+from grants.web.util import close_reading, reading
 
 log = logging.getLogger("grants.web")
 csrf = CSRFProtect()
@@ -69,16 +70,19 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
         uid = session.get("uid")
         if uid is None:
             return
-        with db.session() as s:
-            # joined, not selectin: for one user a second query costs about 1 ms of CPU on every request
-            user = s.execute(select(User).options(joinedload(User.memberships))
-                             .where(User.id == uid)).unique().scalar_one_or_none()
+        # joined, not selectin: for one user a second query costs about 1 ms of CPU on every request
+        user = reading().execute(select(User).options(joinedload(User.memberships))
+                                 .where(User.id == uid)).unique().scalar_one_or_none()
+        if request.method not in ("GET", "HEAD"):
+            close_reading()          # a change opens its own unit of work: one connection at a time
         # a changed password or "log out everywhere" bumps the epoch and ends old sessions
         if user is None or not user.active or session.get("epoch") != user.session_epoch:
             session.clear()
             return
         g.user = user
         g.actor = Actor.of(user)
+
+    app.teardown_request(close_reading)
 
     @app.after_request
     def security_headers(resp):

@@ -19,7 +19,7 @@ from grants.services.errors import ServiceError
 from grants.web import form_builder
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
-from grants.web.util import config, db, wake_engine
+from grants.web.util import config, db, reading, wake_engine
 
 bp = Blueprint("applicant", __name__, url_prefix="/antrag")
 
@@ -34,8 +34,8 @@ def home():
     if not page.isdigit() or int(page) < 1:
         abort(404)
     page = int(page)
-    with db().session() as s:
-        rows = queries.case_rows(s, g.actor, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    s = reading()
+    rows = queries.case_rows(s, g.actor, limit=PAGE + 1, offset=(page - 1) * PAGE)
     return render_template("applicant/home.html", rows=rows[:PAGE], form=EmptyForm(), page=page,
                            has_next=len(rows) > PAGE)
 
@@ -218,19 +218,19 @@ class AnswerForm(FlaskForm):
 @bp.get("/<int:case_id>")
 @requires(Perm.APPLY)
 def case(case_id: int):
-    with db().session() as s:
-        case = cases.get_case(s, g.actor, case_id)
-        history = cases.history(s, case.id)
-        comments = s.scalars(select(Comment).where(Comment.application_id == case.id,
-                                                   Comment.visible_to_applicant.is_(True))
-                             .order_by(Comment.created_at)).all()
-        letters = s.scalars(select(Letter).where(Letter.application_id == case.id,
-                                                 Letter.state.in_(("released", "dispatched")))
-                            .order_by(Letter.created_at)).all()
-        missing = drafts.missing(s, case) if case.state == State.DRAFT.value else []
-        working = _screening_running(s, case)
-        reclaim = reclaims.reclaim_of(s, case.id) if case.state in (State.RECLAIM.value, State.CLOSED.value) else None
-        outstanding = reclaims.outstanding(s, case.id, reclaim) if reclaim else None
+    s = reading()
+    case = cases.get_case(s, g.actor, case_id)
+    history = cases.history(s, case.id)
+    comments = s.scalars(select(Comment).where(Comment.application_id == case.id,
+                                               Comment.visible_to_applicant.is_(True))
+                         .order_by(Comment.created_at)).all()
+    letters = s.scalars(select(Letter).where(Letter.application_id == case.id,
+                                             Letter.state.in_(("released", "dispatched")))
+                        .order_by(Letter.created_at)).all()
+    missing = drafts.missing(s, case) if case.state == State.DRAFT.value else []
+    working = _screening_running(s, case)
+    reclaim = reclaims.reclaim_of(s, case.id) if case.state in (State.RECLAIM.value, State.CLOSED.value) else None
+    outstanding = reclaims.outstanding(s, case.id, reclaim) if reclaim else None
     return render_template("applicant/case.html", case=case, history=history, comments=comments,
                            letters=letters, withdraw_form=WithdrawForm(), answer_form=AnswerForm(),
                            missing=missing, State=State, working=working, reclaim=reclaim, outstanding=outstanding)

@@ -15,7 +15,7 @@ from grants.models import Application, Attachment, AuditEvent, Comment, Letter, 
 from grants.services import cases, drafts, screening
 from grants.services.errors import ServiceError
 from grants.web.access import requires
-from grants.web.util import db, wake_engine
+from grants.web.util import db, reading, wake_engine
 
 bp = Blueprint("screening", __name__, url_prefix="/fachdienst")
 
@@ -70,20 +70,20 @@ def queue():
 @bp.get("/antrag/<int:case_id>")
 @requires(Perm.SCREEN)
 def case(case_id: int):
-    with db().session() as s:
-        case = cases.get_case(s, g.actor, case_id)
-        org = s.get(Organisation, case.organisation_id)
-        verdicts = screening.latest_verdicts(s, case.id)
-        comments = s.execute(select(Comment, User.email).outerjoin(User, User.id == Comment.author_id)
-                             .where(Comment.application_id == case.id).order_by(Comment.created_at)).all()
-        attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all()
-        history = cases.history(s, case.id)
-        values = drafts.values(case)
-        case_letters = s.scalars(select(Letter).where(Letter.application_id == case.id)
-                                 .order_by(Letter.kind, Letter.version)).all()
-        outcome = s.scalar(select(AuditEvent.data).where(AuditEvent.application_id == case.id,
-                                                         AuditEvent.action == "screening_done")
-                           .order_by(AuditEvent.id.desc()).limit(1))
+    s = reading()
+    case = cases.get_case(s, g.actor, case_id)
+    org = s.get(Organisation, case.organisation_id)
+    verdicts = screening.latest_verdicts(s, case.id)
+    comments = s.execute(select(Comment, User.email).outerjoin(User, User.id == Comment.author_id)
+                         .where(Comment.application_id == case.id).order_by(Comment.created_at)).all()
+    attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all()
+    history = cases.history(s, case.id)
+    values = drafts.values(case)
+    case_letters = s.scalars(select(Letter).where(Letter.application_id == case.id)
+                             .order_by(Letter.kind, Letter.version)).all()
+    outcome = s.scalar(select(AuditEvent.data).where(AuditEvent.application_id == case.id,
+                                                     AuditEvent.action == "screening_done")
+                       .order_by(AuditEvent.id.desc()).limit(1))
     return render_template("staff/case.html", case=case, org=org, verdicts=verdicts, comments=comments,
                            outcome=(outcome or {}).get("outcome"), OUTCOMES=OUTCOMES, letters=case_letters,
                            attachments=attachments, history=history, values=values, override_form=OverrideForm(),

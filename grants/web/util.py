@@ -14,6 +14,22 @@ def db() -> Database:
     return current_app.extensions["grants"]["db"]
 
 
+def reading():
+    """The request's read session (Database.read): the logged-in user and a page's reads share
+    one connection, with no transaction round trips on PostgreSQL. Closed when the request ends."""
+    held = g.get("_reading")
+    if held is None:
+        manager = db().read()
+        held = g._reading = (manager, manager.__enter__())
+    return held[1]
+
+
+def close_reading(exc: BaseException | None = None) -> None:
+    held = g.pop("_reading", None)
+    if held is not None:
+        held[0].__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+
+
 def config() -> Config:
     return current_app.extensions["grants"]["config"]
 
