@@ -8,6 +8,8 @@ from typing import Iterator
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+import grants.changes  # noqa: F401 - every session marks what it changes
+
 
 def make_engine(url: str, **kw) -> Engine:
     if url.startswith("sqlite"):

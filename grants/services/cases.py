@@ -27,7 +27,11 @@ def get_case(db: Session, actor: Actor, case_id: int, *, for_update: bool = Fals
     stmt = select(Application).where(Application.id == case_id)
     if for_update and db.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    case = db.scalar(stmt)
+    return visible(actor, db.scalar(stmt))
+
+
+def visible(actor: Actor, case: Application | None) -> Application:
+    """The case, if the actor may see it; otherwise the same 404 for a case that does not exist."""
     if case is None or not may_see(actor, case):
         raise NotFound("Diesen Antrag gibt es nicht, oder Sie dürfen ihn nicht sehen.")
     return case

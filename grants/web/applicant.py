@@ -12,14 +12,14 @@ from flask_wtf.file import FileField
 
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
-from grants.models import Attachment, Comment, Letter, Organisation, Program
+from grants.models import Application, Attachment, Comment, Letter, Organisation, Program
 from grants.models.base import utcnow
 from grants.services import cases, drafts, queries, reclaims, uploads
 from grants.services.errors import ServiceError
 from grants.web import form_builder
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
-from grants.web.util import config, db, reading, wake_engine
+from grants.web.util import config, db, page_cache, reading, wake_engine
 
 bp = Blueprint("applicant", __name__, url_prefix="/antrag")
 
@@ -34,8 +34,14 @@ def home():
     if not page.isdigit() or int(page) < 1:
         abort(404)
     page = int(page)
-    s = reading()
-    rows = queries.case_rows(s, g.actor, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    orgs = tuple(sorted(g.actor.org_ids))
+
+    def read(r):
+        for org in orgs:
+            r.depends(f"org-cases:{org}")
+        return queries.case_rows(r.session, g.actor, limit=PAGE + 1, offset=(page - 1) * PAGE)
+
+    rows = page_cache().get(("applicant_list", orgs, page), read, session=reading)
     return render_template("applicant/home.html", rows=rows[:PAGE], form=EmptyForm(), page=page,
                            has_next=len(rows) > PAGE)
 
@@ -218,29 +224,40 @@ class AnswerForm(FlaskForm):
 @bp.get("/<int:case_id>")
 @requires(Perm.APPLY)
 def case(case_id: int):
-    s = reading()
-    case = cases.get_case(s, g.actor, case_id)
-    history = cases.history(s, case.id)
-    comments = s.scalars(select(Comment).where(Comment.application_id == case.id,
-                                               Comment.visible_to_applicant.is_(True))
-                         .order_by(Comment.created_at)).all()
-    letters = s.scalars(select(Letter).where(Letter.application_id == case.id,
-                                             Letter.state.in_(("released", "dispatched")))
-                        .order_by(Letter.created_at)).all()
-    missing = drafts.missing(s, case) if case.state == State.DRAFT.value else []
-    working = _screening_running(s, case)
-    reclaim = reclaims.reclaim_of(s, case.id) if case.state in (State.RECLAIM.value, State.CLOSED.value) else None
-    outstanding = reclaims.outstanding(s, case.id, reclaim) if reclaim else None
-    return render_template("applicant/case.html", case=case, history=history, comments=comments,
-                           letters=letters, withdraw_form=WithdrawForm(), answer_form=AnswerForm(),
+    def read(r):
+        r.depends(f"case:{case_id}")
+        s = r.session
+        case = s.get(Application, case_id)
+        if case is None:
+            return None
+        return {"case": case, "history": cases.history(s, case.id),
+                "comments": s.scalars(select(Comment).where(Comment.application_id == case.id,
+                                                            Comment.visible_to_applicant.is_(True))
+                                      .order_by(Comment.created_at)).all(),
+                "letters": s.scalars(select(Letter).where(Letter.application_id == case.id,
+                                                          Letter.state.in_(("released", "dispatched")))
+                                     .order_by(Letter.created_at)).all()}
+
+    view = page_cache().get(("applicant_case", case_id), read, session=reading)
+    case = cases.visible(g.actor, view and view["case"])
+    # what depends on more than the case (the profile, running jobs, the ledger) is read each
+    # time, and only in the states where there is something to read
+    missing = drafts.missing(reading(), case) if case.state == State.DRAFT.value else []
+    working = case.state in SCREENING_STATES and _screening_running(reading(), case)
+    reclaim = reclaims.reclaim_of(reading(), case.id) if case.state in (State.RECLAIM.value, State.CLOSED.value) else None
+    outstanding = reclaims.outstanding(reading(), case.id, reclaim) if reclaim else None
+    return render_template("applicant/case.html", **view, withdraw_form=WithdrawForm(), answer_form=AnswerForm(),
                            missing=missing, State=State, working=working, reclaim=reclaim, outstanding=outstanding)
+
+
+SCREENING_STATES = (State.SUBMITTED.value, State.SCREENING.value)
 
 
 def _screening_running(s, case) -> bool:
     """Is the automatic check of this case still to come or under way?"""
     from grants.models import FlowJob
 
-    if case.state not in (State.SUBMITTED.value, State.SCREENING.value):
+    if case.state not in SCREENING_STATES:
         return False
     jobs = s.scalars(select(FlowJob.state).where(FlowJob.flow == "screening",
                                                  FlowJob.key.like(f"screening:{case.id}:%"))).all()

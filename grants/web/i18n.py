@@ -46,11 +46,13 @@ def remember_choice(resp):
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     user = g.get("user")
     if user is not None and user.locale != lang:
+        from grants import changes
         from grants.models import User
         from grants.web.util import db
 
         with db().session() as s:
             s.execute(update(User).where(User.id == user.id).values(locale=lang))
+            changes.touch(s, f"user:{user.id}")
     return resp
 
 

@@ -8,7 +8,7 @@ from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.services import queries
 from grants.web.access import requires
-from grants.web.util import reading
+from grants.web.util import page_cache, reading
 
 bp = Blueprint("staff", __name__, url_prefix="/fachdienst")
 
@@ -25,9 +25,13 @@ def home():
     if not page.isdigit() or int(page) < 1:
         abort(404)
     page = int(page)
-    s = reading()
-    counts = queries.count_by_state(s)
-    rows = queries.case_rows(s, g.actor, state=state, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    def read(r):
+        r.depends("cases")
+        return (queries.count_by_state(r.session),
+                queries.case_rows(r.session, g.actor, state=state, limit=PAGE + 1, offset=(page - 1) * PAGE))
+
+    # the same for every member of staff: they all see every case
+    counts, rows = page_cache().get(("staff_list", state, page), read, session=reading)
     has_next = len(rows) > PAGE
     return render_template("staff/home.html", rows=rows[:PAGE], counts=counts, state=state,
                            page=page, has_next=has_next, states=list(State))

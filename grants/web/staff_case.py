@@ -15,7 +15,7 @@ from grants.models import Application, Attachment, AuditEvent, Comment, Letter, 
 from grants.services import cases, drafts, screening
 from grants.services.errors import ServiceError
 from grants.web.access import requires
-from grants.web.util import db, reading, wake_engine
+from grants.web.util import db, page_cache, reading, wake_engine
 
 bp = Blueprint("screening", __name__, url_prefix="/fachdienst")
 
@@ -70,23 +70,31 @@ def queue():
 @bp.get("/antrag/<int:case_id>")
 @requires(Perm.SCREEN)
 def case(case_id: int):
-    s = reading()
-    case = cases.get_case(s, g.actor, case_id)
-    org = s.get(Organisation, case.organisation_id)
-    verdicts = screening.latest_verdicts(s, case.id)
-    comments = s.execute(select(Comment, User.email).outerjoin(User, User.id == Comment.author_id)
-                         .where(Comment.application_id == case.id).order_by(Comment.created_at)).all()
-    attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all()
-    history = cases.history(s, case.id)
-    values = drafts.values(case)
-    case_letters = s.scalars(select(Letter).where(Letter.application_id == case.id)
-                             .order_by(Letter.kind, Letter.version)).all()
-    outcome = s.scalar(select(AuditEvent.data).where(AuditEvent.application_id == case.id,
-                                                     AuditEvent.action == "screening_done")
-                       .order_by(AuditEvent.id.desc()).limit(1))
-    return render_template("staff/case.html", case=case, org=org, verdicts=verdicts, comments=comments,
-                           outcome=(outcome or {}).get("outcome"), OUTCOMES=OUTCOMES, letters=case_letters,
-                           attachments=attachments, history=history, values=values, override_form=OverrideForm(),
+    def read(r):
+        r.depends(f"case:{case_id}")
+        s = r.session
+        case = s.get(Application, case_id)
+        if case is None:
+            return None
+        r.depends(f"org:{case.organisation_id}")
+        outcome = s.scalar(select(AuditEvent.data).where(AuditEvent.application_id == case.id,
+                                                         AuditEvent.action == "screening_done")
+                           .order_by(AuditEvent.id.desc()).limit(1))
+        return {
+            "case": case, "org": s.get(Organisation, case.organisation_id),
+            "verdicts": screening.latest_verdicts(s, case.id),
+            # an author's changed address shows once the copy expires (page_cache.ttl)
+            "comments": s.execute(select(Comment, User.email).outerjoin(User, User.id == Comment.author_id)
+                                  .where(Comment.application_id == case.id).order_by(Comment.created_at)).all(),
+            "attachments": s.scalars(select(Attachment).where(Attachment.application_id == case.id)).all(),
+            "history": cases.history(s, case.id), "values": drafts.values(case),
+            "letters": s.scalars(select(Letter).where(Letter.application_id == case.id)
+                                 .order_by(Letter.kind, Letter.version)).all(),
+            "outcome": (outcome or {}).get("outcome")}
+
+    view = page_cache().get(("staff_case", case_id), read, session=reading)
+    cases.visible(g.actor, view and view["case"])
+    return render_template("staff/case.html", **view, OUTCOMES=OUTCOMES, override_form=OverrideForm(),
                            comment_form=CommentForm(), decision_form=DecisionForm(), RESULT_LABELS=RESULT_LABELS,
                            RULE_LABELS=RULE_LABELS)
 

@@ -14,6 +14,10 @@ def db() -> Database:
     return current_app.extensions["grants"]["db"]
 
 
+def page_cache():
+    return current_app.extensions["grants"]["cache"]
+
+
 def reading():
     """The request's read session (Database.read): the logged-in user and a page's reads share
     one connection, with no transaction round trips on PostgreSQL. Closed when the request ends."""
