@@ -12,7 +12,7 @@ comments), which is the case page measured. The real application is served on lo
 child process, either as `grants serve` serves it (waitress, 8 threads; the workflow engine is
 left out: it is not web work) or under gunicorn (gthread, 2 workers x 4 threads) as the
 `production` extra pins it. wrk (one thread, keep-alive) drives each page for --duration seconds
-after a warm-up.
+after a warm-up (16 keep-alive connections; under gunicorn each worker takes 8 of them).
 
 The baseline of each page is a route added here, never in the product: at start each server
 process requests the real page once, keeps the template context the view produced (the rows,
@@ -291,12 +291,19 @@ def wrk(base: str, path: str, cookie: str, *, duration: int, connections: int, s
             "wrk_cpu": (usage.ru_utime + usage.ru_stime) / seconds}
 
 
-def start_server(kind: str, port: int, env: dict) -> subprocess.Popen:
+def start_server(kind: str, port: int, env: dict, connections: int) -> subprocess.Popen:
     if kind == "waitress":
         cmd = [sys.executable, __file__, "--serve-waitress", str(port)]
     else:
+        # --worker-connections: each worker takes half of wrk's keep-alive connections. Without it
+        # whichever worker woke first often took all of them, and a run measured one core or two
+        # by chance (the page and its baseline differently): throughput ratios of 0.4 to 1.8.
+        # gthread keeps (worker connections - threads) idle connections alive: at least one.
+        per_worker = connections // 2
+        if per_worker <= 4:
+            raise SystemExit("gunicorn (2 workers x 4 threads) needs --connections 10 or more")
         cmd = [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-               "--bind", f"127.0.0.1:{port}", "--pythonpath", f"{ROOT / 'bench'},{ROOT}", "--log-level", "warning",
+               "--worker-connections", str(per_worker), "--bind", f"127.0.0.1:{port}", "--pythonpath", f"{ROOT / 'bench'},{ROOT}", "--log-level", "warning",
                "load_bench:server_app()"]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     deadline = time.time() + 120
@@ -328,7 +335,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10, help="seconds of measurement per page and round")
     ap.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load before each measurement")
-    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--serve-waitress", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.serve_waitress:
@@ -368,7 +375,7 @@ def main() -> None:
                   "rounds": a.rounds, "cpus": os.cpu_count(), "loadavg_start": loadavg(), "servers": {}}
         for kind in kinds:
             port = free_port()
-            proc = start_server(kind, port, env)
+            proc = start_server(kind, port, env, a.connections)
             servers.append(proc)
             base = f"http://127.0.0.1:{port}"
             cookies = {who: login(base, f"{who}@test.example") for who in ("applicant_a", "staff")}
