@@ -1,6 +1,7 @@
 """Decision letters read back from PDF and DOCX: the contents DOMAIN.md requires, the right legal
 remedy (Klage, never Widerspruch), fonts and PDF/A, versions, hold and release, hostile text."""
 
+import re
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal as D
@@ -9,6 +10,7 @@ import docx
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from grants.domain.deadlines import add_months, report_due
 from grants.flows import runtime
 from grants.flows.engine import JobRunner
 from grants.models import Application, AuditEvent, Decision, Letter, Message, Organisation, Program
@@ -17,6 +19,8 @@ from grants.services.actor import Actor
 from tests.factories import actor_for
 
 SYSTEM = Actor.system("test")
+# the last day of the month three months ahead: the project starts in 30 days, whatever today is
+PROJECT_END = add_months((date.today() + timedelta(days=120)).replace(day=1), 1) - timedelta(days=1)
 
 
 def _decided(db, world, kind="approve", amount="1200.00", title="Sprachcafé", reasons=""):
@@ -28,7 +32,7 @@ def _decided(db, world, kind="approve", amount="1200.00", title="Sprachcafé", r
         case = applications.create_draft(s, applicant, s.get(Program, world.program_id), world.org_ids["a"],
                                           title=title, quarter="Schinkel", requested=D("1500.00"),
                                           own_funds=D("0"), cost_items=[("Honorar", D("1000.00")), ("Miete", D("500.00"))],
-                                          project_start=start, project_end=date(2027, 3, 31))
+                                          project_start=start, project_end=PROJECT_END)
         applications.submit(s, applicant, case)
         for action in ("start_screening", "mark_ready", "put_on_agenda"):
             cases.transition(s, case, action, SYSTEM)
@@ -74,7 +78,7 @@ def test_partial_approval_letter_has_everything_and_goes_out(prefect_harness, co
         assert "1.200,00 €" in flat and "eintausendzweihundert Euro" in flat and "Festbetragsfinanzierung" in flat
         assert "Honorar" in flat and "1.000,00 €" in flat                           # table of eligible costs
         assert "Nebenbestimmungen" in flat and "Auszahlung" in flat
-        assert "30.09.2027" in flat                                                  # proof of use: end + 6 months
+        assert report_due(PROJECT_END).strftime("%d.%m.%Y") in flat                  # proof of use: end + 6 months
         assert "Die Miete wird nicht gefördert." in flat
         assert "innerhalb eines Monats nach Bekanntgabe Klage beim Verwaltungsgericht Osnabrück" in flat
         assert "Widerspruch" not in flat
@@ -85,6 +89,17 @@ def test_partial_approval_letter_has_everything_and_goes_out(prefect_harness, co
     fonts = subprocess.run(["pdffonts", str(config.home / letter.pdf_path)], capture_output=True, text=True).stdout
     assert all("Letter-Sans" in f and f.split()[-5] == "yes" for f in fonts.splitlines()[2:])
     assert d.core_properties.language == "de-DE"
+    # DIN 5008 window (20 mm from the left, 85 mm wide, from 45 mm down): the return address in
+    # its top line, whole, inside the window; no hidden text before the letterhead
+    mm = 72 / 25.4
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(config.home / letter.pdf_path), "-"],
+                          capture_output=True, text=True).stdout
+    words = [(float(x0), float(y0), float(x1), float(y1), w) for x0, y0, x1, y1, w in
+             re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', bbox)]
+    back = [w for w in words if 45 * mm <= w[1] <= 50 * mm]
+    assert " ".join(w[4] for w in back) == "Stadt Osnabrück · Natruper-Tor-Wall 5 · 49076 Osnabrück"
+    assert all(20 * mm - 1 <= w[0] and w[2] <= 105 * mm for w in back)
+    assert words[0][4] == "Stadt" and words[0][1] > 10 * mm
 
 
 def test_rejection_states_the_reasons(prefect_harness, config, db, world):
