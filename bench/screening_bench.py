@@ -51,7 +51,6 @@ def main() -> None:
     from grants.migrate import upgrade
     from grants.models import FlowJob, NonProfitProof, Organisation, Program, ProofKind, ScreeningVerdict
     from grants.services import applications, jobs
-    from grants.services.actor import Actor
     from grants.web.app import create_app
     from tests.factories import actor_for, build_world
 

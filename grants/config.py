@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The city's clock: the daily schedules run on it, and "today" of the daily flows is its date.
+TIMEZONE = "Europe/Berlin"
+
 
 @dataclass(frozen=True)
 class Config:
@@ -28,6 +31,9 @@ class Config:
     # Scale-out: this installation's name on the Prefect server; its deployments are `<flow>/<instance>`,
     # so that two installations (say test and production) can share one server without mixing work.
     instance: str = "grants"
+    # When Prefect's schedules run the daily flows, on the city's clock (TIMEZONE), as HH:MM.
+    reminders_at: str = "06:00"
+    retention_at: str = "03:00"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -79,6 +85,15 @@ def _secret_key(home: Path, env) -> str:
     return key
 
 
+def _clock(value: str | None, default: str, name: str) -> str:
+    """HH:MM, checked at start-up: a typo should stop the process, not the reminders."""
+    value = (value or default).strip()
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
+        raise ValueError(f"{name}={value!r}: expected a time of day as HH:MM")
+    return f"{int(hours):02d}:{minutes}"
+
+
 def load_config(env: dict[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     home = Path(env.get("GRANTS_HOME") or "./var").resolve()
@@ -95,4 +110,6 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         storage=Path(env["GRANTS_STORAGE"]).resolve() if env.get("GRANTS_STORAGE") else home,
         poll_seconds=float(env.get("GRANTS_POLL_SECONDS") or 1),
         instance=env.get("GRANTS_INSTANCE") or "grants",
+        reminders_at=_clock(env.get("GRANTS_REMINDERS_AT"), Config.reminders_at, "GRANTS_REMINDERS_AT"),
+        retention_at=_clock(env.get("GRANTS_RETENTION_AT"), Config.retention_at, "GRANTS_RETENTION_AT"),
     )

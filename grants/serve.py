@@ -21,8 +21,9 @@ def run(config: Config, db: Database, *, host: str, port: int, threads: int = 8)
     from grants.flows import runtime
     from grants.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request to Prefect otherwise
+    from grants import logs
+
+    logs.configure()
     runtime.install(config, db)
     if config.embedded_engine:
         from grants.flows.engine import EmbeddedEngine

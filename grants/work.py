@@ -23,9 +23,9 @@ def run(config: Config, db: Database, *, threads: int = 2, grace: float = 30, di
     from grants.flows.scaleout import prefect_client_environment
 
     prefect_client_environment(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request to Prefect otherwise
-    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # seven progress lines per letter otherwise
+    from grants import logs
+
+    logs.configure()
 
     from grants.flows import runtime
     from grants.flows.scaleout import ScaleOutEngine, import_prefect

@@ -5,6 +5,7 @@ files inside the template folder (no file:///etc/passwd, no network)."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import tomllib
 from datetime import date
@@ -69,6 +70,9 @@ def _stylesheet():
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
+    # freed while the interpreter still stands: at its teardown WeasyPrint's __del__ finds its
+    # fontconfig bindings gone and prints a TypeError traceback on every exit
+    atexit.register(_stylesheet.cache_clear)
     return CSS(filename=str(TEMPLATES / "letter.css"), url_fetcher=fetcher(), font_config=fonts), fonts
 
 

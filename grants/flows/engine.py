@@ -80,6 +80,10 @@ class PrefectServer:
         self.port = port
         env = {**os.environ, **prefect_environment(self.home)}
         env.pop("PREFECT_API_URL", None)
+        # Prefect 3.8.8's scheduler service fails under SQLAlchemy 2.1 on every loop (a traceback a
+        # minute in server.log) and makes no run; the engine makes the due runs of the daily
+        # schedules itself (grants.flows.deployments.make_due_runs)
+        env.setdefault("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", "false")
         logf = open(self.home / "server.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(port)],
@@ -269,10 +273,15 @@ class JobRunner:
         try:
             with self.db.session() as s:
                 job = s.get(FlowJob, job_id)
-                flow, params = job.flow, dict(job.parameters)
+                flow, params, run_id = job.flow, dict(job.parameters), job.prefect_flow_run_id
             result = None
             try:
-                value = run_flow(flow, params, self.api_url)
+                if run_id:        # a due run of a Prefect schedule: run as that run (Scheduler)
+                    from grants.flows.deployments import run_scheduled
+
+                    value = run_scheduled(flow, run_id, params, self.api_url)
+                else:
+                    value = run_flow(flow, params, self.api_url)
                 state, error = "done", ""
                 result = value if isinstance(value, dict) else None
             except Exception as e:
@@ -299,10 +308,15 @@ class JobRunner:
 
 
 class Scheduler:
-    """Asks grants.services.schedule what is due, every `seconds` (a minute by default)."""
+    """Asks grants.services.schedule what is due, every `seconds` (a minute by default). Given a
+    Prefect API (the embedded default) it also keeps the daily deployments there and turns their
+    due scheduled runs into jobs that run here as those runs."""
 
-    def __init__(self, db: Database, runner: "JobRunner", seconds: float = 60):
+    def __init__(self, db: Database, runner: "JobRunner", seconds: float = 60, *, api_url: str | None = None,
+                 config=None):
         self.db, self.runner, self.seconds = db, runner, seconds
+        self.api_url, self.config = api_url, config
+        self.deployments: dict = {}          # Prefect deployment id -> registry key
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -311,9 +325,42 @@ class Scheduler:
 
         with self.db.session() as s:
             queued = schedule.tick(s, utcnow())
+        if self.api_url:
+            try:
+                queued += self.take_scheduled_runs()
+            except Exception as e:  # Prefect away for a moment: its due runs wait there for the next tick
+                log.warning("scheduled runs not read from Prefect: %s: %s", type(e).__name__, e)
         if queued:
             self.runner.wake()
         return queued
+
+    def take_scheduled_runs(self) -> list[str]:
+        from prefect.client.orchestration import get_client
+
+        from grants.flows import runtime
+        from grants.flows.deployments import DAILY, ensure_deployments, make_due_runs
+        from grants.services import schedule
+
+        config = self.config or runtime.current()[0]
+        with flow_settings(self.api_url), get_client(sync_client=True) as client:
+            if not self._deployed(client):
+                self.deployments = ensure_deployments(config.instance, only=DAILY, config=config)
+            make_due_runs(client, self.deployments)
+            runs = client.get_scheduled_flow_runs_for_deployments(deployment_ids=list(self.deployments),
+                                                                  scheduled_before=utcnow())
+        with self.db.session() as s:
+            return schedule.take_runs(s, [(str(r.id), self.deployments[r.deployment_id], dict(r.parameters or {}))
+                                          for r in runs if r.deployment_id in self.deployments])
+
+    def _deployed(self, client) -> bool:
+        """False before the first tick that reached Prefect, and when the deployments are gone (a
+        Prefect home set up anew, a deployment deleted in the UI): then they are made again."""
+        from prefect.exceptions import ObjectNotFound
+
+        try:
+            return bool(self.deployments) and all(client.read_deployment(i) for i in self.deployments)
+        except ObjectNotFound:
+            return False
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -368,7 +415,9 @@ class EmbeddedEngine:
                 self.server.start()
             self.runner = JobRunner(self.db, api_url=self.api_url, workers=self.workers)
             self.runner.start()
-            self.scheduler = Scheduler(self.db, self.runner)
+            # every 30 s: Prefect's UI calls a deployment "not ready" when nobody asked for its runs for 60 s
+            self.scheduler = Scheduler(self.db, self.runner, seconds=30, api_url=self.api_url,
+                                       config=self.config)
             self.scheduler.start()
         except Exception as e:
             self.error = f"{type(e).__name__}: {e}"

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from prefect import flow
 from sqlalchemy import select
 
+from grants.config import TIMEZONE
 from grants.flows import NO_RESULTS, runtime
 
 RECLAIM_KIND = "reclaim"
+
+
+def _day(today: str | None) -> date:
+    """The day a daily flow works for: the one asked for, else today on the city's clock (a
+    scheduled run has no parameters, and on a machine that runs on UTC 00:30 in Berlin is still
+    yesterday)."""
+    return date.fromisoformat(today) if today else datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 def _letter(case_id: int, kind: str, template: str, title: str, data_of) -> dict:
@@ -58,7 +67,7 @@ def retention(today: str | None = None) -> dict:
     from grants.services import retention as service
 
     config, db = runtime.current()
-    day = date.fromisoformat(today) if today else date.today()
+    day = _day(today)
     with db.session() as s:
         result = service.run(s, config.uploads_dir, config.storage, day)
     for path in result.pop("files"):        # only after the commit: a rollback keeps the files
@@ -69,11 +78,12 @@ def retention(today: str | None = None) -> dict:
 @flow(name="reminders", retries=2, retry_delay_seconds=30, **NO_RESULTS)
 def reminders(today: str | None = None) -> dict:
     """Proof-of-use deadlines: reports asked for when projects end, reminders before and after the
-    deadline, each once (the scheduler asks for this flow every day)."""
+    deadline, each once (Prefect's schedule runs this flow every day; a second run that day finds
+    nothing left to send)."""
     from grants.services import reminders as service
 
     _, db = runtime.current()
-    day = date.fromisoformat(today) if today else date.today()
+    day = _day(today)
     with db.session() as s:
         sent = service.tick(s, day)
     return {"day": day.isoformat(), "sent": sent}

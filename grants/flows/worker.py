@@ -23,7 +23,8 @@ from uuid import UUID
 from sqlalchemy import or_, update
 
 from grants.db import Database
-from grants.flows.deployments import crash_run, ensure_deployments, job_of
+from grants.flows.deployments import (DAILY, crash_run, ensure_deployments, execute_run, job_of, make_due_runs,
+                                     propose_pending)
 from grants.flows.dispatch import return_to_queue
 from grants.flows.liveness import LifeLock, worker_name
 from grants.models import FlowJob
@@ -97,6 +98,7 @@ class Worker:
                 next_check = time.monotonic() + 5
             if time.monotonic() >= next_deployments_check:
                 self._check_deployments()
+                self._make_due_runs()
                 next_deployments_check = time.monotonic() + 60
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
@@ -117,6 +119,13 @@ class Worker:
         except Exception:
             pass  # Prefect away: the poll reports that
 
+    def _make_due_runs(self) -> None:
+        """The day's runs of the daily schedules, where Prefect's scheduler service made none."""
+        try:
+            make_due_runs(self._client(), {i: key for i, key in self.deployments.items() if key in DAILY})
+        except Exception as e:  # Prefect away: the poll reports that; the next minute makes them
+            log.warning("could not make the schedules' due runs: %s: %s", type(e).__name__, e)
+
     def poll_once(self) -> int:
         client = self._client()
         # asked even when every thread is busy: the poll tells Prefect this worker is there
@@ -136,19 +145,13 @@ class Worker:
 
     # -- one run ------------------------------------------------------------------------------
     def _start(self, client, run) -> bool:
-        from prefect.exceptions import Abort
-        from prefect.states import Pending
-        from prefect.utilities.engine import propose_state_sync
-
         job_id = job_of(run.tags)
         if job_id is not None and not self._claim(job_id, run):
             self._drop_if_stale(client, job_id, run)
             return False
         try:
-            state = propose_state_sync(client, Pending(), flow_run_id=run.id)
-            accepted = state.is_pending()
-        except Abort:
-            accepted = False   # another worker was quicker (a run started by hand), or it was crashed
+            # False: another worker was quicker (a run without a job: by hand or a schedule's), or it was crashed
+            accepted = propose_pending(client, run.id)
         except BaseException:
             if job_id is not None:  # a claim nobody runs would hold the job while this worker lives
                 self._unclaim(job_id, run.id)
@@ -198,18 +201,13 @@ class Worker:
                 log.warning("could not cancel stale run %s: %s", run.id, e)
 
     def _execute(self, run_id: UUID, job_id: int | None) -> None:
-        from prefect.flow_engine import run_flow
-        from grants.flows.engine import flow_settings, thread_client
         from grants.flows.registry import FLOWS
 
         result, state, error = None, "failed", ""
         try:
             run = self._client().read_flow_run(run_id)
-            flow = FLOWS[self.deployments[run.deployment_id]]
             # heartbeat off: it costs about a second a run, and the life lock tells a lost worker
-            with flow_settings():
-                thread_client()
-                value = run_flow(flow, flow_run=run)
+            value = execute_run(FLOWS[self.deployments[run.deployment_id]], run)
             state, result = "done", value if isinstance(value, dict) else None
             log.info("run %s (job %s) done", run_id, job_id)
         except BaseException as e:  # noqa: BLE001 - Prefect's Abort is a BaseException; record, never raise

@@ -1,5 +1,11 @@
-"""Work that is due by the clock: asked for by the engine's scheduler every minute. Each job
-has a key, so a tick that comes twice (or two engines) queue it once."""
+"""Work that is due by the clock: asked for by the engine's scheduler thread about once a minute.
+Each job has a key, so a tick that comes twice (or two engines) queue it once.
+
+The daily flows (deadline reminders, retention) are not queued here: they are Prefect deployment
+schedules (grants.flows.deployments.DAILY), so their times are in Prefect's UI and its history
+shows every day's run. There is no fallback here for a Prefect server that is away: every flow run
+needs its API, so a job queued here could not run either, and the schedule's run waits in Prefect
+(Late) and runs once the server is back."""
 
 from __future__ import annotations
 
@@ -12,8 +18,7 @@ from grants.models import Committee, FlowJob, Session as Meeting
 from grants.services import committee, jobs
 
 PREPARE_FLOW = "prepare_session"
-REMINDER_FLOW = "reminders"
-RETENTION_FLOW = "retention"
+RUN_KEY = "prefect-run:"
 
 
 def tick(db: Session, now: datetime) -> list[str]:
@@ -29,10 +34,17 @@ def tick(db: Session, now: datetime) -> list[str]:
         queued.append(job.key)
     for session_id in committee.evaluate_circulations(db, now):
         queued.append(f"decide_session:{session_id}")
-    # once a day each (the key holds the date): deadlines and reminders, then the retention clean-up
-    day = now.date().isoformat()
-    for flow in (REMINDER_FLOW, RETENTION_FLOW):
-        key = f"{flow}:{day}"
+    return queued
+
+
+def take_runs(db: Session, runs: list[tuple[str, str, dict]]) -> list[str]:
+    """Due runs of Prefect's schedules, as (flow run id, flow, parameters), become jobs that run as
+    those flow runs (embedded default). The key holds the run's id: a run seen by two polls is
+    one job, and a job done is never queued again."""
+    queued = []
+    for run_id, flow, parameters in runs:
+        key = f"{RUN_KEY}{run_id}"
         if db.scalar(select(FlowJob.id).where(FlowJob.key == key)) is None:
-            queued.append(jobs.enqueue(db, flow, key, today=day).key)
+            jobs.enqueue(db, flow, key, **parameters).prefect_flow_run_id = run_id
+            queued.append(key)
     return queued

@@ -1,8 +1,11 @@
 """Reminders with a moved clock: the report becomes due when the project ends, reminders go out
-before and after the deadline, and never twice — however often the scheduler ticks."""
+before and after the deadline, and never twice — however often the daily flow runs."""
 
-from datetime import date, datetime, timedelta, timezone
+import uuid
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -52,35 +55,49 @@ def test_reminders_over_a_moved_clock(db, world):
         assert len(mails) == 5 and "überfällig" in mails[-1].subject and "30.09.2027" in mails[0].body
 
 
-def test_the_scheduler_runs_the_reminder_flow_once_a_day(prefect_harness, config, db, world):
-    from grants.flows import runtime
-    from grants.flows.engine import JobRunner
-    from grants.models import FlowJob
-    from grants.services import schedule
+def test_the_daily_schedule_s_run_sends_the_day_s_reminders_once(prefect_harness, config, db, world):
+    """The embedded engine makes the schedule's due run, runs it here as that run (no parameters:
+    the flow works for today on Berlin's clock), and never again, however often it polls."""
+    from prefect.client.orchestration import get_client
 
+    from grants.config import TIMEZONE
+    from grants.flows import runtime
+    from grants.flows.engine import JobRunner, Scheduler
+    from grants.models import FlowJob, Letter
+    from tests.flows.test_schedule import _harness, _last_due
+
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
     case_id = _paid_case(db, world, date(2027, 3, 31), date(2027, 9, 30))
-    with db.session() as s:
-        keys = schedule.tick(s, datetime(2027, 10, 5, 8, tzinfo=timezone.utc))
-        again = schedule.tick(s, datetime(2027, 10, 5, 8, 1, tzinfo=timezone.utc))     # a minute later
-    assert "reminders:2027-10-05" in keys and "retention:2027-10-05" in keys
-    assert "reminders:2027-10-05" not in again
+    with db.session() as s:               # the project ended long ago, the report was due yesterday
+        case = s.get(Application, case_id)
+        case.project_end, case.report_due_on = today - timedelta(days=200), today - timedelta(days=1)
+    config = replace(config, instance=f"test-{uuid.uuid4().hex[:8]}")
     runtime.install(config, db)
+    runner = JobRunner(db)
+    scheduler = Scheduler(db, runner, api_url=_harness(), config=config)
     try:
-        JobRunner(db).drain(timeout=120)
+        assert len(scheduler.tick()) == 2          # the due runs of both daily schedules, as jobs
+        runner.drain(timeout=120)
+        assert scheduler.tick() == []              # done: a second poll makes and runs nothing
+        runner.drain(timeout=30)
     finally:
         runtime.reset()
     with db.session() as s:
-        job = s.scalar(select(FlowJob).where(FlowJob.key == "reminders:2027-10-05"))
-        assert job.state == "done", job.error
+        [job] = s.scalars(select(FlowJob).where(FlowJob.flow == "reminders"))
+        assert (job.state, job.parameters) == ("done", {}), job.error
+        assert job.result == {"day": today.isoformat(), "sent": [f"report:{case_id}:overdue-1"]}
         assert [r.key for r in s.scalars(select(Reminder))] == [f"report:{case_id}:overdue-1"]
+        assert s.scalar(select(func.count()).select_from(Message).where(Message.template == "reminder")) == 1
         assert s.get(Application, case_id).state == "report_due"
         # the first overdue reminder is also a formal letter in the portal (PDF/A and DOCX)
-        from grants.models import Letter
-
         letter = s.scalar(select(Letter).where(Letter.application_id == case_id, Letter.kind == "reminder"))
         assert letter is not None and letter.state == "dispatched"
         path = config.storage / letter.pdf_path
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(job.prefect_flow_run_id)
+        assert scheduler.deployments[run.deployment_id] == "reminders"
+        assert run.expected_start_time == _last_due("06:00") and run.state.is_completed()
     from pypdf import PdfReader
 
     text = " ".join(p.extract_text() for p in PdfReader(path).pages)
-    assert "30.09.2027" in text and "abgelaufen" in text
+    assert (today - timedelta(days=1)).strftime("%d.%m.%Y") in text and "abgelaufen" in text

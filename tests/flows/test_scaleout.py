@@ -365,6 +365,42 @@ def test_a_killed_worker_s_letter_batch_runs_again_and_every_letter_exists_once(
         stored_before, [(r["name"], r["state"]["type"], r["state"]["message"]) for r in runs], cluster.logs())
 
 
+def test_a_worker_runs_the_daily_schedule_s_run(cluster):
+    """The daily deployments carry their cron; the worker makes the due run (this server's scheduler
+    service is off, as it cannot insert runs under SQLAlchemy 2.1) and runs it as it is: no job tag,
+    no parameters."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tests.flows.test_schedule import _last_due
+
+    db = Database(cluster.db_url)
+    cluster.start("worker", "worker", "--no-dispatch")
+    with temporary_settings(updates={PREFECT_API_URL: cluster.api_url}), get_client(sync_client=True) as client:
+        def deployment():
+            try:
+                return client.read_deployment_by_name(f"reminders/{cluster.instance}")
+            except ObjectNotFound:
+                return None
+
+        reminders = _wait(deployment, 90, "the worker's deployments", cluster.logs)
+        [schedule] = reminders.schedules
+        assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 6 * * *", "Europe/Berlin")
+
+        def runs():
+            return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[reminders.id])))
+
+        _wait(lambda: [r for r in runs() if r.state.is_final()], 90, "the schedule's run", cluster.logs)
+        [run] = runs()
+        assert run.expected_start_time == _last_due("06:00") and run.state.is_completed(), cluster.logs()
+        assert run.parameters == {} and not any(t.startswith("grants-job:") for t in run.tags)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(FlowJob)) == 0     # no job: Prefect's own run
+    db.dispose()
+
+
 def test_a_worker_is_alive_while_its_connection_holds_the_lock():
     """What lets a dispatcher on any machine see at once that a worker was killed."""
     if not PG:

@@ -1,8 +1,13 @@
 """The clock's work: the next session is always planned; at its cut-off the agenda flow puts the
-ready cases on it and invites the members — once, however often the scheduler ticks."""
+ready cases on it and invites the members — once, however often the scheduler ticks. The daily
+flows are Prefect schedules; the embedded engine runs their due runs, each once, as those runs."""
 
+import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from grants.flows import runtime
@@ -12,6 +17,43 @@ from grants.services import schedule
 from tests.flows.test_session_flow import _committee, _ready_case
 
 
+def _harness() -> str:
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
+
+
+def _last_due(hhmm: str) -> datetime:
+    """The latest time of day `hhmm` in Berlin that has passed."""
+    now = datetime.now(ZoneInfo("Europe/Berlin"))
+    hours, minutes = map(int, hhmm.split(":"))
+    at = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    return at if at <= now else at - timedelta(days=1)
+
+
+def _due_run(client, scheduler: Scheduler, key: str, **parameters):
+    """A click on "Run" in Prefect's UI: a scheduled run of the deployment, here one whose time
+    passed five minutes ago."""
+    from prefect.states import Scheduled
+
+    [deployment_id] = [i for i, k in scheduler.deployments.items() if k == key]
+    return client.create_flow_run_from_deployment(
+        deployment_id, parameters=parameters,
+        state=Scheduled(scheduled_time=datetime.now(timezone.utc) - timedelta(minutes=5)))
+
+
+@pytest.fixture
+def scheduler(prefect_harness, config, db):
+    """The embedded engine's scheduler against the session's Prefect server, with deployments of
+    its own (tests share the server, not their runs)."""
+    config = replace(config, instance=f"test-{uuid.uuid4().hex[:8]}", reminders_at="05:30")
+    runtime.install(config, db)
+    try:
+        yield Scheduler(db, JobRunner(db), api_url=_harness(), config=config)
+    finally:
+        runtime.reset()
+
+
 def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, config, db, world):
     _committee(db, world)
     with db.session() as s:
@@ -19,16 +61,15 @@ def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, con
     case_id = _ready_case(db, world, "Sprachcafé", "1000.00")
     now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)      # a Monday; the session is on Wednesday
     with db.session() as s:
-        # plans the next session (cut-off not reached); the day's deadline and retention flows
-        assert schedule.tick(s, now) == ["reminders:2026-11-23", "retention:2026-11-23"]
+        # plans the next session (cut-off not reached); the daily flows are Prefect's schedules now
+        assert schedule.tick(s, now) == []
         m = s.scalar(select(Session))
         assert m.starts_at == datetime(2026, 11, 25, 14, tzinfo=timezone.utc)
         assert m.cutoff_at == m.starts_at - timedelta(days=1)
         session_id, cutoff = m.id, m.cutoff_at
     later = cutoff + timedelta(minutes=1)
     with db.session() as s:
-        assert schedule.tick(s, later) == [f"prepare_session:{session_id}", "reminders:2026-11-24",
-                                           "retention:2026-11-24"]
+        assert schedule.tick(s, later) == [f"prepare_session:{session_id}"]
         schedule.tick(s, later)                            # a second tick queues nothing new
         assert s.scalar(select(func.count()).select_from(FlowJob).where(FlowJob.flow == "prepare_session")) == 1
         assert s.scalar(select(func.count()).select_from(Session)) == 1
@@ -55,3 +96,73 @@ def test_scheduler_thread_ticks(db, world):
         sched.stop()
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Session)) == 1
+
+
+def test_the_daily_flows_are_prefect_schedules_on_berlin_s_clock(scheduler, db):
+    from prefect.client.orchestration import get_client
+
+    keys = scheduler.tick()                  # makes the deployments, and their runs that are due
+    assert sorted(scheduler.deployments.values()) == ["reminders", "retention"]   # the others run from jobs
+    with get_client(sync_client=True) as client:
+        found = {}
+        for deployment_id, key in scheduler.deployments.items():
+            deployment = client.read_deployment(deployment_id)
+            assert deployment.name == scheduler.config.instance
+            [s] = deployment.schedules
+            found[key] = (s.schedule.cron, s.schedule.timezone, s.active)
+    assert found == {"reminders": ("30 5 * * *", "Europe/Berlin", True),      # GRANTS_REMINDERS_AT=05:30
+                     "retention": ("0 3 * * *", "Europe/Berlin", True)}       # the default
+    with db.session() as s, get_client(sync_client=True) as client:
+        jobs = {j.flow: j for j in s.scalars(select(FlowJob))}
+        assert sorted(jobs) == ["reminders", "retention"] and all(k.startswith("prefect-run:") for k in keys)
+        for flow, at in (("reminders", "05:30"), ("retention", "03:00")):
+            run = client.read_flow_run(jobs[flow].prefect_flow_run_id)
+            assert run.expected_start_time == _last_due(at) and run.state.is_scheduled()
+            assert jobs[flow].key == f"prefect-run:{run.id}" and jobs[flow].parameters == {}
+    assert scheduler.tick() == []            # those runs exist: nothing made or queued twice
+
+
+def test_the_times_are_configuration(tmp_path):
+    from grants.config import load_config
+
+    home = {"GRANTS_HOME": str(tmp_path), "GRANTS_SECRET_KEY": "x"}
+    config = load_config(home)
+    assert (config.reminders_at, config.retention_at) == ("06:00", "03:00")
+    assert load_config({**home, "GRANTS_REMINDERS_AT": "7:15"}).reminders_at == "07:15"
+    for wrong in ("25:00", "6", "06:5", "six"):
+        with pytest.raises(ValueError, match="GRANTS_RETENTION_AT"):
+            load_config({**home, "GRANTS_RETENTION_AT": wrong})
+
+
+def test_a_run_cancelled_in_prefect_before_it_ran_does_not_run(scheduler, db):
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled
+
+    scheduler.tick()
+    with get_client(sync_client=True) as client:
+        run = _due_run(client, scheduler, "retention", today="2026-11-23")
+        assert scheduler.tick() == [f"prefect-run:{run.id}"]
+        client.set_flow_run_state(run.id, Cancelled(message="not today"), force=True)
+        scheduler.runner.drain(timeout=60)
+        assert client.read_flow_run(run.id).state.is_cancelled()
+    with db.session() as s:
+        job = s.scalar(select(FlowJob).where(FlowJob.key == f"prefect-run:{run.id}"))
+        assert job.parameters == {"today": "2026-11-23"}     # a run started by hand may name the day
+        assert job.state == "failed" and "Cancelled" in job.error
+
+
+def test_a_run_left_running_by_a_dead_process_is_crashed_and_done_again(scheduler, db):
+    from prefect.client.orchestration import get_client
+    from prefect.states import Running
+
+    scheduler.tick()
+    with get_client(sync_client=True) as client:
+        run = _due_run(client, scheduler, "retention")
+        scheduler.tick()
+        # the process died in the middle of the run; after the restart the job is queued again
+        client.set_flow_run_state(run.id, Running(), force=True)
+        scheduler.runner.drain(timeout=60)
+        assert client.read_flow_run(run.id).state.is_crashed()
+    with db.session() as s:
+        job = s.scalar(select(FlowJob).where(FlowJob.key == f"prefect-run:{run.id}"))
+        assert job.state == "done", job.error

@@ -8,12 +8,12 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from grants.config import load_config
 from grants.db import Database, make_engine
 from grants.migrate import upgrade
-from grants.models import Application, Comment, User
+from grants.models import Application
 from tests.factories import build_world, granted_case
 from tests.web.helpers import csrf, login
 
