@@ -8,11 +8,12 @@
   (d) the same batch on both cores (`workers=2`: this process and a helper process)
   (e) a session-sized batch as the decision flow sends it (default `workers`: a helper process only
       for a batch of 8 or more and an idle core), and the same on one core
+(c) and (d) run alternately `--rounds` times; their medians are compared.
 
 Goals (issue 6): the flow's time per letter at most 1.2x a bare render; the batch on both cores at
 least 1.6x faster than one after another. Real flow (Prefect test server), database, files, mails.
 
-    .venv/bin/python bench/letters_bench.py [--batch 100] [--single 10] [--session 12]
+    .venv/bin/python bench/letters_bench.py [--batch 100] [--single 10] [--session 12] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--single", type=int, default=10)
     ap.add_argument("--session", type=int, default=12, help="letters of one committee session")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="(c) and (d) alternately this many times, medians: this machine's neighbours come and go")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="grants-bench-"))
     os.environ.update({"GRANTS_HOME": str(home), "GRANTS_SECRET_KEY": "bench", "DO_NOT_TRACK": "1",
@@ -70,7 +73,7 @@ def main() -> None:
     world = build_world(db)
     applicant = actor_for(db, world.users["applicant_a"])
     system = Actor.system("bench")
-    n = 1 + a.single + 2 * a.batch + 2 * a.session
+    n = 1 + a.single + 2 * a.batch * a.rounds + 2 * a.session
     ids = []
     with db.session() as s:
         org = s.get(Organisation, world.org_ids["a"])
@@ -149,12 +152,14 @@ def main() -> None:
         # bare renders between the batches too: the reference follows the machine's load
         loads["before_batches"] = _load()
         bare_both(3)
-        sequential = flow(take(a.batch), 1, "sequential")     # (c)
-        bare_both(3)
-        loads["after_c"] = _load()
-        parallel = flow(take(a.batch), os.cpu_count())        # (d)
-        bare_both(3)
-        loads["after_d"] = _load()
+        sequentials, parallels = [], []
+        for _ in range(a.rounds):
+            sequentials.append(flow(take(a.batch), 1, "sequential"))     # (c)
+            bare_both(2)
+            parallels.append(flow(take(a.batch), os.cpu_count()))       # (d)
+            bare_both(2)
+        loads["after_c_and_d"] = _load()
+        sequential, parallel = statistics.median(sequentials), statistics.median(parallels)
         helpers = batch._helpers(None, a.session)             # what the default picks now
         session_default = flow(take(a.session), None)         # (e)
         session_one = flow(take(a.session), 1)
@@ -168,8 +173,8 @@ def main() -> None:
     cpu_bare = min(statistics.median(bare_cpu[False]), statistics.median(bare_cpu[True]))
     cpu_per = {"a_bare": round(cpu_bare, 3),
                "b_single": round(cpu["single"] / a.single, 3), "b_ratio": round(cpu["single"] / a.single / cpu_bare, 2),
-               "c_batch_one_after_another": round(cpu["sequential"] / a.batch, 3),
-               "c_ratio": round(cpu["sequential"] / a.batch / cpu_bare, 2)}
+               "c_batch_one_after_another": round(cpu["sequential"] / a.batch / a.rounds, 3),
+               "c_ratio": round(cpu["sequential"] / a.batch / a.rounds / cpu_bare, 2)}
 
     def per(total: float, k: int) -> dict:
         return {"per_letter_s": round(total / k, 3), "ratio_to_bare": round(total / k / mb, 2)}
@@ -184,9 +189,12 @@ def main() -> None:
         "b_single_letter_own_flow_run": {"median_s": round(statistics.median(singles), 3),
                                          "ratio_to_bare": round(statistics.median(singles) / mb, 2),
                                          "empty_flow_run_median_s": round(statistics.median(empty), 3)},
-        "c_batch_one_after_another": {"letters": a.batch, "total_s": round(sequential, 2), **per(sequential, a.batch)},
+        "c_batch_one_after_another": {"letters": a.batch, "total_s": round(sequential, 2), **per(sequential, a.batch),
+                                      "rounds_s": [round(x, 2) for x in sequentials]},
         "d_batch_all_cores": {"letters": a.batch, "total_s": round(parallel, 2), **per(parallel, a.batch),
-                              "speedup_over_c": round(sequential / parallel, 2)},
+                              "speedup_over_c": round(sequential / parallel, 2),
+                              "rounds_s": [round(x, 2) for x in parallels],
+                              "speedup_per_round": [round(x / y, 2) for x, y in zip(sequentials, parallels)]},
         "e_session_default_workers": {"letters": a.session, "helper_processes": helpers,
                                       "total_s": round(session_default, 2), **per(session_default, a.session)},
         "e_session_one_core": {"letters": a.session, "total_s": round(session_one, 2), **per(session_one, a.session)},
