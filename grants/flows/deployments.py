@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
@@ -61,8 +62,10 @@ def ensure_deployments(instance: str, only=None, config=None) -> dict[UUID, str]
         deployment = flow.to_deployment(name=instance, tags=["grants", instance],
                                         schedules=[schedule] if schedule else None,
                                         description=f"grants ({instance}): the `{key}` flow"
-                                                    + (", every day" if schedule else ", run by `grants worker`"))
-        ids[deployment.apply()] = key
+                                                    + (", every day" if schedule else ", run by `grants worker`"),
+                                        _sync=True)
+        # _sync: Prefect would hand back a coroutine where this thread runs an event loop
+        ids[deployment.apply(_sync=True)] = key
     return ids
 
 
@@ -112,8 +115,18 @@ def _last_due(schedule, now: datetime, back: timedelta = timedelta(days=7)) -> d
     kind = getattr(schedules, type(schedule).__name__, None)
     if kind is None:
         return None
-    dates = asyncio.run(kind(**schedule.model_dump()).get_dates(start=now - back, end=now))
+    dates = _run(kind(**schedule.model_dump()).get_dates(start=now - back, end=now))
     return dates[-1] if dates else None
+
+
+def _run(coroutine):
+    """Run a coroutine to its end from synchronous code, also where this thread runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def job_of(tags) -> int | None:
