@@ -63,10 +63,22 @@ def money(value: Decimal | None) -> str:
     return format_currency(value, "EUR", locale=str(get_locale()))
 
 
+def month(value: str, width: str = "MMMM") -> str:
+    """'2026-01' as the locale names it: 'Januar 2026' (width 'MMM': 'Jan. 2026')."""
+    from datetime import date
+
+    try:
+        year, number = map(int, value.split("-"))
+        return format_date(date(year, number, 1), f"{width} y")
+    except ValueError:
+        return value
+
+
 def init_app(app) -> Babel:
     babel = Babel(app, locale_selector=select_locale)
     app.after_request(remember_choice)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = lambda d: format_date(d, "medium") if d else "–"
     app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "short") if d else "–"
+    app.jinja_env.filters["month"] = month
     return babel

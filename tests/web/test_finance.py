@@ -48,6 +48,10 @@ def test_donation_by_hand_with_bad_amounts_refused(client, world, db):
     assert r.status_code == 302
     with db.session() as s:
         assert fund_service.balances(s, world.fund_id).donations == Decimal("11250.50")
+    # the month of the donation as the locale names it, in the table and under its column
+    html = client.get("/finanzen/").get_data(as_text=True)
+    assert '<th scope="row">November 2026</th>' in html and '>Nov. 2026</text>' in html and "2026-11" not in html
+    assert '>Nov 2026</text>' in client.get("/finanzen/?lang=en").get_data(as_text=True)
 
 
 def test_four_eyes_in_the_web_and_sepa_download(app, world, db):
