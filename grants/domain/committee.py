@@ -90,14 +90,17 @@ class CirculationResult:
 def circulation(members: list[Member], votes: dict[int, str], conflicted_ids: set[int], *, deadline: datetime,
                 now: datetime) -> CirculationResult:
     """Written procedure: allowed only while no member objects — one objection ends it and the item
-    goes to the next session. Before the deadline it stays open until every voting member voted."""
+    goes to the next session. Before the deadline it stays open until every voting member voted.
+    Any member may object (§ 90 (1) VwVfG: "wenn kein Mitglied widerspricht"), an advisory one too;
+    not one excluded from the item (§ 20 VwVfG: no part in its procedure)."""
     voters = [m for m in members if m.voting and m.id not in conflicted_ids]
+    objectors = {m.id for m in members if m.id not in conflicted_ids}
     cast = {m.id: votes[m.id] for m in voters if m.id in votes}
     yes = sum(1 for v in cast.values() if v == YES)
     no = sum(1 for v in cast.values() if v == NO)
     abstain = sum(1 for v in cast.values() if v == ABSTAIN)
     waiting = tuple(m.id for m in voters if m.id not in cast)
-    if any(v == OBJECT for v in cast.values()):
+    if any(v == OBJECT and member_id in objectors for member_id, v in votes.items()):
         return CirculationResult("ended_by_objection", yes, no, abstain, waiting)
     if waiting and now < deadline:
         return CirculationResult("open", yes, no, abstain, waiting)

@@ -420,12 +420,14 @@ def cast_written_vote(db: Session, actor: Actor, item_id: int, choice: str) -> V
     me = member_of(db, actor, m.committee_id)
     if m.kind != "circulation" or m.state != "open" or item.outcome is not None:
         raise Conflict("Über diesen Punkt wird nicht (mehr) schriftlich abgestimmt.")
-    if me is None or not me.voting:
+    if me is None:
         raise Forbidden("Dafür fehlt Ihnen die Berechtigung.")
     if me.id in conflicted(db, item.id):
         raise Forbidden("Sie sind wegen Befangenheit von diesem Tagesordnungspunkt ausgeschlossen (§§ 20, 21 VwVfG).")
     if choice not in (rules.YES, rules.NO, rules.ABSTAIN, rules.OBJECT):
         raise Invalid("Bitte stimmen Sie mit Ja, Nein, Enthaltung oder widersprechen Sie dem Umlaufverfahren.")
+    if not me.voting and choice != rules.OBJECT:
+        raise Forbidden("Beratende Mitglieder haben kein Stimmrecht; Sie können dem Umlaufverfahren widersprechen.")
     vote = db.scalar(select(Vote).where(Vote.agenda_item_id == item_id, Vote.member_id == me.id))
     if vote is None:
         vote = Vote(agenda_item_id=item_id, member_id=me.id, choice=choice, entered_by_id=actor.user_id)

@@ -187,24 +187,29 @@ def test_written_procedure(db, world):
     committee_id, users, members = _committee(db, world)
     a = _ready_case(db, world, "Dringend A", "800.00")
     b = _ready_case(db, world, "Dringend B", "900.00")
+    c = _ready_case(db, world, "Dringend C", "700.00")
     actors = {k: actor_for(db, users[k]) for k in ("chair", "m1", "m2", "m3", "m4")}
     deadline = datetime.now(timezone.utc) + timedelta(days=3)
     with db.session() as s:
-        m = committee.start_circulation(s, actors["chair"], committee_id, [a, b], deadline)
+        m = committee.start_circulation(s, actors["chair"], committee_id, [a, b, c], deadline)
         items = {i.application_id: i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))}
         sid = m.id
     with db.session() as s:
         for k in ("chair", "m1", "m2", "m3", "m4"):
             committee.cast_written_vote(s, actors[k], items[a], "yes")
+            committee.cast_written_vote(s, actors[k], items[c], "yes")
         committee.cast_written_vote(s, actors["chair"], items[b], "yes")
         committee.cast_written_vote(s, actors["m1"], items[b], "object")          # one objection ends it
     staff = actor_for(db, world.users["staff"])          # an advisory member: no vote
     with db.session() as s:
-        with pytest.raises(Forbidden):
+        with pytest.raises(Forbidden, match="kein Stimmrecht"):
             committee.cast_written_vote(s, staff, items[a], "yes")
+    with db.session() as s:      # ... but, a member, may object: all voted yes on C, and still it goes to a session
+        committee.cast_written_vote(s, staff, items[c], "object")
     with db.session() as s:
         assert f"decide_session:{sid}" in schedule.tick(s, datetime.now(timezone.utc))
         item_a, item_b = s.get(AgendaItem, items[a]), s.get(AgendaItem, items[b])
         assert item_a.outcome == "approve" and item_b.outcome == "defer"
+        assert s.get(AgendaItem, items[c]).outcome == "defer"
         assert "Widerspruch" in item_b.motion_reasons
         assert s.get(Session, sid).state == "closed"

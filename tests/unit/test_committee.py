@@ -81,3 +81,11 @@ def test_sessions_every_second_week():
                                                                        date(2026, 12, 23)]
     assert next_sessions(date(2026, 1, 7), 14, date(2026, 11, 25))[0] == date(2026, 11, 25)
     assert next_sessions(date(2026, 1, 7), 14, date(2026, 11, 26))[0] == date(2026, 12, 9)
+
+
+def test_any_member_may_end_a_written_procedure_but_not_one_excluded_from_the_item():
+    yes_all = {1: YES, 2: YES, 3: YES, 4: YES, 5: YES}
+    # the advisory member (6) does not vote, but its objection ends the procedure (§ 90 VwVfG)
+    assert circulation(M, {**yes_all, 6: OBJECT}, set(), deadline=DEADLINE, now=BEFORE).state == "ended_by_objection"
+    # a member excluded for a conflict of interest takes no part, not even by objecting
+    assert circulation(M, {**yes_all, 6: OBJECT}, {6}, deadline=DEADLINE, now=BEFORE).state == "carried"

@@ -76,14 +76,30 @@ def test_written_procedure_in_the_web(app, world, db):
     m3 = app.test_client()
     login(m3, "m3@test.example")
     html = m3.get(url).get_data(as_text=True)
-    assert "Dem Umlaufverfahren widersprechen" in html
+    assert "Dem Umlaufverfahren widersprechen" in html and 'value="yes"' in html
     sid = url.rsplit("/", 1)[1]
-    m3.post(f"/koordinierungsstab/sitzung/{sid}/punkt/{item_id}/schriftlich", data={"csrf_token": csrf(html), "choice": "object"})
+    vote = f"/koordinierungsstab/sitzung/{sid}/punkt/{item_id}/schriftlich"
+    m3.post(vote, data={"csrf_token": csrf(html), "choice": "yes"})
+    # an advisory member has no vote, but may object (§ 90 VwVfG: "wenn kein Mitglied widerspricht")
     from datetime import datetime, timezone
 
+    from grants.models import Committee, CommitteeMember, Vote
+    from grants.services import accounts
     from grants.services import committee as svc
+    from grants.services.actor import Actor
 
     with db.session() as s:
+        u = accounts.create_user(s, Actor.system("test"), "berater@test.example", "committee", "Geheim-Passwort-123")
+        s.add(CommitteeMember(committee_id=s.scalar(select(Committee.id)), user_id=u.id, voting=False))
+    adviser = app.test_client()
+    login(adviser, "berater@test.example", "Geheim-Passwort-123")
+    html = adviser.get(url).get_data(as_text=True)
+    assert "Als beratendes Mitglied stimmen Sie nicht ab" in html and 'value="yes"' not in html
+    r = adviser.post(vote, data={"csrf_token": csrf(html), "choice": "yes"}, follow_redirects=True)
+    assert "Beratende Mitglieder haben kein Stimmrecht" in r.get_data(as_text=True)
+    adviser.post(vote, data={"csrf_token": csrf(html), "choice": "object"})
+    with db.session() as s:
+        assert sorted(s.scalars(select(Vote.choice).where(Vote.agenda_item_id == item_id))) == ["object", "yes"]
         svc.evaluate_circulations(s, datetime.now(timezone.utc))
         assert s.get(AgendaItem, item_id).outcome == "defer"
 
