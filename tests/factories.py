@@ -36,9 +36,9 @@ def build_world(db: Database) -> World:
         program = Program(code="DQD", name="Dein Quartier und du", form_name="dein_quartier_und_du",
                           fund_id=fund.id, committee_id=committee.id)
         a = Organisation(name="Verein A e.V.", kind=OrgKind.ASSOCIATION, iban="DE02120300000000202051",
-                         account_holder="Verein A e.V.")
+                         account_holder="Verein A e.V.", street="Lotter Straße 5", postcode="49078", city="Osnabrück")
         b = Organisation(name="Gemeinde B", kind=OrgKind.PARISH, iban="DE75512108001245126199",
-                         account_holder="Gemeinde B")
+                         account_holder="Gemeinde B", street="Markt 1", postcode="49074", city="Osnabrück")
         s.add_all([program, a, b])
         s.flush()
         s.add(LedgerEntry(fund_id=fund.id, kind="donation", amount=Decimal("10000.00"),

@@ -44,3 +44,15 @@ def end_to_end_id(file_number: str, payout_id: int) -> str:
     if not _E2E.match(value):
         value = f"GRANTS-P{payout_id}"
     return value
+
+
+# What a credit transfer needs of the payee, by the name finance sees. Since November 2026 banks
+# refuse unstructured addresses; a structured one needs at least town and country, and German
+# payees are found by postcode and town.
+PAYEE_DETAILS = (("iban", "IBAN"), ("account_holder", "Kontoinhaber"), ("postcode", "Postleitzahl"),
+                 ("city", "Stadt oder Gemeinde"))
+
+
+def missing_payee_details(payee) -> list[str]:
+    """The names of the details a payout to this organisation still lacks (empty: it can be paid)."""
+    return [label for attr, label in PAYEE_DETAILS if not (getattr(payee, attr, None) or "").strip()]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from grants.banking import pain
 from grants.domain.roles import Perm
-from grants.domain.sepa import end_to_end_id, remittance_for
+from grants.domain.sepa import end_to_end_id, missing_payee_details, remittance_for
 from grants.domain.workflow import State
 from grants.models import Application, Fund, Organisation, Payout, PayoutRun, Program
 from grants.models.base import utcnow
@@ -47,16 +47,10 @@ def plan(db: Session, actor: Actor) -> list[Payout]:
     if not actor.is_system:
         actor.require(Perm.FINANCE_PREPARE)
     created = []
-    rows = db.execute(select(Application, Organisation, Program)
-                      .join(Organisation, Organisation.id == Application.organisation_id)
-                      .join(Program, Program.id == Application.program_id)
-                      .where(Application.state == State.LETTER_SENT.value, Application.granted.is_not(None)))
-    for case, org, program in rows:
+    for case, org, program in _owed_cases(db):
         amount = owed(db, case)
-        if amount <= 0:
-            continue
-        if not org.iban or not org.account_holder:
-            continue  # shown to finance as "bank details missing"
+        if amount <= 0 or missing_payee_details(org):
+            continue  # the latter listed for finance by `blocked`
         existing = db.scalar(select(func.count()).select_from(Payout).where(Payout.application_id == case.id))
         shares = program.rules.get("instalments") if existing == 0 else None
         for n, part in enumerate(instalments(amount, shares), start=existing + 1):
@@ -71,6 +65,35 @@ def plan(db: Session, actor: Actor) -> list[Payout]:
                          data={"amount": str(part), "instalment": n})
             created.append(p)
     return created
+
+
+def _owed_cases(db: Session):
+    return db.execute(select(Application, Organisation, Program)
+                      .join(Organisation, Organisation.id == Application.organisation_id)
+                      .join(Program, Program.id == Application.program_id)
+                      .where(Application.state == State.LETTER_SENT.value, Application.granted.is_not(None))
+                      .order_by(Application.id)).all()
+
+
+@dataclass(frozen=True)
+class Blocked:
+    case_id: int
+    file_number: str
+    organisation: str
+    owed: Decimal
+    missing: list[str]
+
+
+def blocked(db: Session) -> list[Blocked]:
+    """Grants still owed that cannot be paid yet, with what the organisation has to add first."""
+    out = []
+    for case, org, _ in _owed_cases(db):
+        missing = missing_payee_details(org)
+        if missing:
+            amount = owed(db, case)
+            if amount > 0:
+                out.append(Blocked(case.id, case.file_number, org.name, amount, missing))
+    return out
 
 
 def prepare_run(db: Session, actor: Actor, payout_ids: list[int] | None = None) -> PayoutRun:

@@ -90,10 +90,9 @@ def payout_list():
         rows = fund_service.payouts(s)
         runs = s.execute(select(PayoutRun, User.email).outerjoin(User, User.id == PayoutRun.prepared_by_id)
                          .where(PayoutRun.state == "prepared").order_by(PayoutRun.id)).all()
-        missing = s.execute(select(Application.file_number, Application.title)
-                            .where(Application.state == "letter_sent")).all()
+        blocked = payouts.blocked(s)
     return render_template("finance/payouts.html", rows=rows, runs=runs, form=EmptyForm(),
-                           me=g.user.id, missing=missing)
+                           me=g.user.id, blocked=blocked)
 
 
 def _act(fn, ok_message: str):

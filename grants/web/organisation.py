@@ -25,7 +25,7 @@ bp = Blueprint("organisation", __name__, url_prefix="/antrag/organisation")
 class ProfileForm(FlaskForm):
     street = StringField(_l("Straße und Hausnummer"), validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "street-address"})
     postcode = StringField(_l("Postleitzahl"), validators=[Optional(), Length(max=10)], render_kw={"autocomplete": "postal-code"})
-    city = StringField(_l("Ort"), validators=[Optional(), Length(max=100)], render_kw={"autocomplete": "address-level2"})
+    city = StringField(_l("Stadt oder Gemeinde"), validators=[Optional(), Length(max=100)], render_kw={"autocomplete": "address-level2"})
     email = StringField(_l("E-Mail der Organisation"), validators=[Optional(), Length(max=254)])
     phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=50)])
     register_court = StringField(_l("Registergericht"), validators=[Optional(), Length(max=100)],

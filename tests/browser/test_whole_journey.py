@@ -220,7 +220,7 @@ def _journey(j: Journey, base: str, db, tmp_path):
     j.check(a)
     a.get_by_label("Straße und Hausnummer").fill("Schinkelstraße 12")
     a.get_by_label("Postleitzahl").fill("49084")
-    a.get_by_label("Ort", exact=True).fill("Osnabrück")
+    a.get_by_label("Stadt oder Gemeinde").fill("Osnabrück")
     a.get_by_label("Registergericht").fill("Amtsgericht Osnabrück")
     a.get_by_label("Registernummer").fill("VR 4711")
     a.get_by_label("IBAN").fill(IBAN)

@@ -304,3 +304,31 @@ def test_instalments_split_by_configuration(db, world):
         created = payouts.plan(s, actor_for(db, world.users["finance"]))
     assert [p.amount for p in created] == [D("700.01"), D("300.00")] or [p.amount for p in created] == [D("700.00"), D("300.01")]
     assert sum(p.amount for p in created) == D("1000.01")
+
+
+def test_no_payout_without_the_payee_s_address_and_finance_sees_what_is_missing(db, world, app):
+    """Banks refuse transfers without a structured address (town at least): such a grant waits,
+    listed for finance with what is missing, and is paid once the organisation added it."""
+    from grants.models import Organisation
+    from tests.web.helpers import login
+
+    with db.session() as s:
+        org = s.get(Organisation, world.org_ids["a"])
+        org.postcode, org.city = "", " "
+    case_id = granted_case(db, world, "1200.00")
+    finance = actor_for(db, world.users["finance"])
+    with db.session() as s:
+        assert payouts.plan(s, finance) == []
+        [b] = payouts.blocked(s)
+        assert (b.case_id, b.owed, b.missing) == (case_id, D("1200.00"), ["Postleitzahl", "Stadt oder Gemeinde"])
+    client = app.test_client()
+    login(client, "finance@test.example")
+    html = client.get("/finanzen/auszahlungen").get_data(as_text=True)
+    assert "Noch nicht auszahlbar: Angaben fehlen" in html and "Postleitzahl, Stadt oder Gemeinde" in html
+    assert "1.200,00" in html
+    with db.session() as s:
+        org = s.get(Organisation, world.org_ids["a"])
+        org.postcode, org.city = "49078", "Osnabrück"
+    with db.session() as s:
+        assert [p.amount for p in payouts.plan(s, finance)] == [D("1200.00")] and payouts.blocked(s) == []
+    assert "Noch nicht auszahlbar" not in client.get("/finanzen/auszahlungen").get_data(as_text=True)

@@ -33,3 +33,13 @@ def test_cents_round_trip_is_exact():
 
 def test_plain_format_has_two_decimals():
     assert fmt_plain(Decimal("1250")) == "1250.00"
+
+
+def test_a_payee_needs_iban_holder_postcode_and_town():
+    from types import SimpleNamespace
+
+    from grants.domain.sepa import missing_payee_details
+
+    full = dict(iban="DE02120300000000202051", account_holder="Verein A e.V.", postcode="49078", city="Osnabrück")
+    assert missing_payee_details(SimpleNamespace(**full)) == []
+    assert missing_payee_details(SimpleNamespace(**{**full, "iban": None, "city": "  "})) == ["IBAN", "Stadt oder Gemeinde"]
