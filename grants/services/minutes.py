@@ -20,6 +20,16 @@ OUTCOMES = {"approve": "bewilligt", "approve_partly": "teilweise bewilligt", "re
             "defer": "vertagt", None: "offen"}
 
 
+CIRCULATION_RESULTS = {"carried": "im Umlaufverfahren angenommen", "failed": "im Umlaufverfahren abgelehnt",
+                       "ended_by_objection": "Umlaufverfahren beendet (Widerspruch oder keine Stimme bis zur Frist)"}
+
+
+def _result(event: AuditEvent) -> str:
+    if event.action == "vote_counted":
+        return "angenommen" if event.data["carried"] else "abgelehnt"
+    return CIRCULATION_RESULTS.get(event.data.get("state"), event.data.get("state", ""))
+
+
 def context(db: Session, session_id: int) -> dict:
     m = db.get(Meeting, session_id)
     if m is None:
@@ -38,10 +48,14 @@ def context(db: Session, session_id: int) -> dict:
         recusals = [f"{names.get(c.member_id, c.member_id)} war befangen ({c.reason}), hat an Beratung und Abstimmung "
                     "nicht teilgenommen." for c in db.scalars(select(ConflictOfInterest)
                                                               .where(ConflictOfInterest.agenda_item_id == item.id))]
-        motions = [{"motion": WORDS.get(e.data.get("motion"), e.data.get("motion")), "yes": e.data["yes"],
-                    "no": e.data["no"], "abstain": e.data["abstain"], "carried": e.data["carried"],
-                    "amount": None}
-                   for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "vote_counted",
+        # counted in the session, or (written procedure) evaluated at its end: the motion is the
+        # item's own there, and carried means the procedure carried it
+        motions = [{"motion": WORDS.get(e.data.get("motion", item.motion), e.data.get("motion", item.motion)),
+                    "yes": e.data["yes"], "no": e.data["no"], "abstain": e.data["abstain"],
+                    "carried": e.data["carried"] if e.action == "vote_counted" else e.data.get("state") == "carried",
+                    "result": _result(e), "amount": None}
+                   for e in db.scalars(select(AuditEvent).where(AuditEvent.action.in_(("vote_counted",
+                                                                                       "circulation_evaluated")),
                                                                 AuditEvent.object_type == "agenda_item",
                                                                 AuditEvent.object_id == item.id).order_by(AuditEvent.id))]
         if item.motion_amount and motions:

@@ -213,3 +213,11 @@ def test_written_procedure(db, world):
         assert s.get(AgendaItem, items[c]).outcome == "defer"
         assert "Widerspruch" in item_b.motion_reasons
         assert s.get(Session, sid).state == "closed"
+        # the minutes record the written votes too (§ 93 VwVfG: vote counts)
+        from grants.services import minutes
+
+        counted = {i["title"]: [(x["yes"], x["no"], x["abstain"], x["result"]) for x in i["motions"]]
+                   for i in minutes.context(s, sid)["items"]}
+    assert counted == {"Dringend A": [(5, 0, 0, "im Umlaufverfahren angenommen")],
+                       "Dringend B": [(1, 0, 0, minutes.CIRCULATION_RESULTS["ended_by_objection"])],
+                       "Dringend C": [(5, 0, 0, minutes.CIRCULATION_RESULTS["ended_by_objection"])]}
