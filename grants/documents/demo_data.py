@@ -15,7 +15,7 @@ DEMO = {
     "amount_words": "zweitausendvierhundert Euro",
     "costs": [("Honorare", "1.440,00 €"), ("Material und Verpflegung", "1.200,00 €")], "costs_total": "2.640,00 €",
     "period": "01.01.2027 bis 31.03.2027", "iban_masked": "DE02 … 2051", "account_holder": "Nachbarschaftshilfe Schinkel e.V.",
-    "report_due": "30.09.2027", "missing": "- der Kosten- und Finanzierungsplan mit Angeboten\n- der Freistellungsbescheid",
+    "report_due": "30.09.2027", "instalments": [], "missing": "- der Kosten- und Finanzierungsplan mit Angeboten\n- der Freistellungsbescheid",
     "answer_by": "", "overdue": False, "submitted": "01.10.2026",
     "reclaim_amount": "420,00 €", "interest_from": "15.02.2027", "interest_until": "30.10.2027", "interest": "12,94 €",
     "total": "432,94 €", "pay_by": "30.11.2027", "fund_iban": "DE89 3704 0044 0532 0130 00", "interest_waived": False,

@@ -60,8 +60,22 @@ def context(db: Session, case_id: int) -> tuple[str, dict] | None:
         "period": (f"{fmt(case.project_start)} bis {fmt(case.project_end)}" if case.project_start and case.project_end else "–"),
         "iban_masked": f"{org.iban[:4]} … {org.iban[-4:]}" if org.iban else "–", "account_holder": org.account_holder or "",
         "report_due": fmt(due) if due else "–",
+        "instalments": _instalments(amount, program),
     }
     return kind, data
+
+
+def _instalments(amount, program) -> list[str]:
+    """The parts the grant is paid in, as the letter names them ([] for one transfer)."""
+    from grants.services.payouts import instalments
+
+    shares = (program.rules or {}).get("instalments")
+    if amount is None or not shares or len(shares) < 2:
+        return []
+    try:
+        return [render.euro(part) for part in instalments(amount, shares)]
+    except Exception:  # noqa: BLE001 - a misconfigured split is refused when payouts are planned
+        return []
 
 
 def render_letter(kind: str, data: dict) -> tuple[bytes, bytes]:

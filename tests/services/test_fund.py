@@ -332,3 +332,23 @@ def test_no_payout_without_the_payee_s_address_and_finance_sees_what_is_missing(
     with db.session() as s:
         assert [p.amount for p in payouts.plan(s, finance)] == [D("1200.00")] and payouts.blocked(s) == []
     assert "Noch nicht auszahlbar" not in client.get("/finanzen/auszahlungen").get_data(as_text=True)
+
+
+def test_the_bescheid_names_the_instalments_it_is_paid_in(db, world):
+    """Payout terms in the letter (DOMAIN: the Bescheid contains them) follow the configuration."""
+    from grants.documents import render
+    from grants.models import Decision, Program
+    from grants.services import letters
+
+    case_id = granted_case(db, world, "1200.00")
+    with db.session() as s:
+        s.add(Decision(application_id=case_id, kind="approve", amount=D("1200.00"), votes_yes=4))
+    with db.session() as s:
+        kind, data = letters.context(s, case_id)
+        assert data["instalments"] == []
+        assert "in einem Betrag" in render.html(letters.TEMPLATE_OF[kind], data)
+        s.get(Program, world.program_id).rules = {"instalments": [70, 30]}
+    with db.session() as s:
+        kind, data = letters.context(s, case_id)
+        html = " ".join(render.html(letters.TEMPLATE_OF[kind], data).split())
+    assert "in 2 Teilbeträgen (840,00 €, 360,00 €)" in html
