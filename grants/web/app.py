@@ -21,7 +21,8 @@ from grants.services.actor import Actor
 from grants.services.errors import ServiceError
 from grants.web import access, i18n
 from grants.web.charts import grouped_bars
-from grants.web.labels import LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP, STATE_LABELS
+from grants.web.labels import (JOB_STATE_LABELS, LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP,
+                               STATE_LABELS)
 from grants.web.nav import NAV
 from grants.web.page_cache import PageCache
 from grants.web.util import close_reading, page_cache, reading
@@ -111,10 +112,14 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
             "front_door": FRONT_DOOR.get(Role(user.role)) if user else None,
             "nav_items": NAV.get(user.role, []) if user else [],
             "role_label": ROLE_LABELS.get(user.role) if user else None,
+            "role_name": lambda r: ROLE_LABELS.get(r, r),
+            "job_state": lambda j: JOB_STATE_LABELS.get(j, j),
             "state_label": lambda s: STATE_LABELS.get(s, s),
             "payout_state": lambda s: PAYOUT_STATE_LABELS.get(s, s),
             "state_help": lambda s: STATE_HELP.get(s, ""),
             "letter_label": lambda k: LETTER_LABELS.get(k, k),
+            # an audit event's actor: a person's address, or the system's own step in plain words
+            "actor_label": lambda a: gettext("automatisch") if (a or "").startswith("system:") else a,
             "current_lang": str(i18n.get_locale()),
         }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import g, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from sqlalchemy import update
@@ -63,6 +63,13 @@ def money(value: Decimal | None) -> str:
     return format_currency(value, "EUR", locale=str(get_locale()))
 
 
+def amount_input(value: Decimal | None) -> str:
+    """An amount as an input's value: 1.000,00 in German, 1,000.00 in English (both are read back)."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.00", locale=str(get_locale()))
+
+
 def month(value: str, width: str = "MMMM") -> str:
     """'2026-01' as the locale names it: 'Januar 2026' (width 'MMM': 'Jan. 2026')."""
     from datetime import date
@@ -81,4 +88,5 @@ def init_app(app) -> Babel:
     app.jinja_env.filters["date"] = lambda d: format_date(d, "medium") if d else "–"
     app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "short") if d else "–"
     app.jinja_env.filters["month"] = month
+    app.jinja_env.filters["amount_input"] = amount_input
     return babel

@@ -32,6 +32,13 @@ ROLE_LABELS = {
     "admin": _l("Administration"),
 }
 
+JOB_STATE_LABELS = {
+    "queued": _l("wartend"),
+    "running": _l("laufend"),
+    "done": _l("erledigt"),
+    "failed": _l("fehlgeschlagen"),
+}
+
 PAYOUT_STATE_LABELS = {
     "due": _l("fällig"),
     "released": _l("freigegeben"),

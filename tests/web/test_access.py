@@ -155,3 +155,11 @@ def test_security_headers(client):
     headers = client.get("/").headers
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_admin_page_names_roles_and_job_states_in_words(client, world):
+    login(client, "admin@test.example")
+    page = client.get("/admin/").get_data(as_text=True)
+    # e-mail, name, role, active: the test accounts are named like their roles, the role is in words
+    assert "<td>chair@test.example</td><td>chair</td><td>Vorsitz Koordinierungsstab</td>" in page
+    assert "<td>applicant_a</td><td>Antragstellende Organisation</td>" in page and "queued" not in page

@@ -140,3 +140,17 @@ def test_every_template_previews_with_demo_data(client, world):
         assert "Widerspruch" not in text
     assert client.get("/fachdienst/vorlagen/../../etc/passwd.pdf").status_code == 404
     assert client.get("/fachdienst/vorlagen/nothere.pdf").status_code == 404
+
+
+def test_the_case_page_speaks_the_staff_s_language(client, world, db):
+    """Amounts to edit as the locale writes them, the system's own steps named as such."""
+    case_id = _screened(db, world)
+    with db.session() as s:
+        requested = s.get(Application, case_id).requested
+    login(client, "staff@test.example")
+    page = client.get(f"/fachdienst/antrag/{case_id}").get_data(as_text=True)
+    german = f"{requested:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    assert f'name="proposed" inputmode="decimal" value="{german}"' in page
+    assert "system:" not in page and "(automatisch)" in page
+    english = client.get(f"/fachdienst/antrag/{case_id}?lang=en").get_data(as_text=True)
+    assert f'value="{requested:,.2f}"' in english and "(automatic)" in english
