@@ -25,6 +25,7 @@ def _register(client, db, org_name, kind, email):
             "password": "ein sicheres Passwort", "confirm": "ein sicheres Passwort"}
     r = client.post("/registrieren", data=data)           # privacy notice not confirmed
     assert r.status_code == 400 and "Datenschutzhinweis" in r.get_data(as_text=True)
+    assert "Ich habe den Datenschutzhinweis gelesen: Bitte bestätigen Sie" in r.get_data(as_text=True)   # no ".:"
     assert f'value="{org_name}"' in r.get_data(as_text=True)
     r = client.post("/registrieren", data={**data, "privacy": "y"})
     assert r.status_code == 200 and email in r.get_data(as_text=True)
