@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from grants.domain import committee as rules
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
-from grants.models import (AgendaItem, Attendance, Committee, CommitteeMember, ConflictOfInterest, Decision,
-                           Session as Meeting, User, Vote)
+from grants.models import (AgendaItem, Application, Attendance, Committee, CommitteeMember, ConflictOfInterest,
+                           Decision, Session as Meeting, User, Vote)
 from grants.models.base import utcnow
 from grants.services import audit, cases, messenger
 from grants.services import fund as fund_service
@@ -100,7 +100,7 @@ def build_agenda(db: Session, session_id: int) -> list[AgendaItem]:
     m = _meeting(db, session_id)
     if m.state not in ("planned", "invited"):
         raise Conflict("Die Tagesordnung dieser Sitzung ist geschlossen.")
-    from grants.models import Application, Program
+    from grants.models import Program
 
     committee_programs = select(Program.id).where(Program.committee_id == m.committee_id)
     ready = db.scalars(select(Application).where(
@@ -238,12 +238,7 @@ def set_motion(db: Session, actor: Actor, item_id: int, motion: str, *, amount: 
     if motion in ("approve_partly", "reject", "defer") and not reasons.strip():
         raise Invalid("Bitte geben Sie die Gründe an.")
     if motion in ("approve", "approve_partly"):
-        need = amount if motion == "approve_partly" else requested
-        fund = fund_service.fund_for_program(db, item.application.program_id)
-        available = fund_service.balances(db, fund.id).available
-        if need > available:
-            raise Conflict("Nicht genug Geld im Fonds: verfügbar sind %(available)s €, die Bewilligung braucht "
-                           "%(amount)s €.", available=f"{available:.2f}", amount=f"{need:.2f}")
+        _require_money(db, item, amount if motion == "approve_partly" else requested)
     item.motion, item.motion_reasons = motion, reasons.strip()
     item.motion_amount = amount if motion == "approve_partly" else (requested if motion == "approve" else None)
     for v in db.scalars(select(Vote).where(Vote.agenda_item_id == item.id)):
@@ -251,6 +246,36 @@ def set_motion(db: Session, actor: Actor, item_id: int, motion: str, *, amount: 
     audit.record(db, actor, "motion", obj=item, application_id=item.application_id,
                  data={"motion": motion, "amount": str(item.motion_amount) if item.motion_amount else None})
     return item
+
+
+def approved_not_committed(db: Session, fund_id: int, except_item: int | None = None) -> Decimal:
+    """What items decided as approved hold of this fund before the decision flow binds it: the
+    ledger's `available` does not know them yet."""
+    from grants.models import Program
+
+    q = (select(func.coalesce(func.sum(AgendaItem.motion_amount), 0))
+         .join(Application, Application.id == AgendaItem.application_id)
+         .join(Program, Program.id == Application.program_id)
+         .where(Program.fund_id == fund_id, AgendaItem.outcome.in_(("approve", "approve_partly")),
+                ~select(Decision.id).where(Decision.agenda_item_id == AgendaItem.id).exists()))
+    if except_item is not None:
+        q = q.where(AgendaItem.id != except_item)
+    return Decimal(db.scalar(q) or 0)
+
+
+def money_left(db: Session, item: AgendaItem) -> Decimal:
+    """Available for this item: the fund's balance less what other items were approved with."""
+    fund = fund_service.fund_for_program(db, item.application.program_id)
+    return fund_service.balances(db, fund.id).available - approved_not_committed(db, fund.id, item.id)
+
+
+def _require_money(db: Session, item: AgendaItem, need: Decimal) -> None:
+    """Never approve more than the fund holds, counting approvals of this session (or of a written
+    procedure) that the decision flow has not bound yet."""
+    left = money_left(db, item)
+    if need > left:
+        raise Conflict("Nicht genug Geld im Fonds: verfügbar sind %(available)s €, die Bewilligung braucht "
+                       "%(amount)s €.", available=f"{left:.2f}", amount=f"{need:.2f}")
 
 
 def conflicted(db: Session, item_id: int) -> set[int]:
@@ -298,6 +323,8 @@ def conclude_item(db: Session, actor: Actor, item_id: int) -> AgendaItem:
         raise Conflict("Der Koordinierungsstab ist nicht beschlussfähig: %(present)d von %(needed)d nötigen "
                        "stimmberechtigten Mitgliedern anwesend.", present=q.present_voting, needed=q.needed)
     t = count(db, item_id)
+    if t.carried and item.motion in ("approve", "approve_partly"):
+        _require_money(db, item, item.motion_amount)      # another item may have been approved since the motion
     audit.record(db, actor, "vote_counted", obj=item, application_id=item.application_id,
                  data={"motion": item.motion, "yes": t.yes, "no": t.no, "abstain": t.abstain,
                        "excluded": list(t.excluded), "carried": t.carried})
@@ -344,6 +371,16 @@ def record_decisions(db: Session, session_id: int) -> dict:
         counts = dict(votes)
         outcome = item.outcome or "defer"
         amount = item.motion_amount if outcome in ("approve", "approve_partly") else None
+        if amount is not None and amount > fund_service.balances(
+                db, fund_service.fund_for_program(db, case.program_id).id).available:
+            # the checks in the session count every approval; this is the last guard (two sessions
+            # at once): no money is bound that is not there, and the flow does not fail for ever
+            audit.record(db, system, "approval_deferred_for_money", obj=item, application_id=case.id,
+                         data={"amount": str(amount)})
+            outcome, amount = "defer", None
+            item.outcome = "defer"
+            item.motion_reasons = ("Bewilligt, aber der Fonds reichte bei der Buchung nicht; der Antrag kommt "
+                                   "in die nächste Sitzung.")
         if amount is not None:
             fund_service.commit_grant(db, system, case.id, amount)
             from grants.models import Program
@@ -388,7 +425,6 @@ def start_circulation(db: Session, actor: Actor, committee_id: int, case_ids: li
                       base_url: str = "") -> Meeting:
     """Urgent cases decided in writing: each item is put to the members as an approval of the
     proposed amount; they vote online until the deadline."""
-    from grants.models import Application
 
     _require_chair(actor)
     if deadline <= utcnow():
@@ -454,6 +490,10 @@ def evaluate_circulations(db: Session, now: datetime) -> list[int]:
             r = rules.circulation(members, votes, conflicted(db, item.id), deadline=m.deadline_at, now=now)
             if r.state == "open":
                 pending = True
+            elif r.state == "carried" and item.motion_amount and item.motion_amount > money_left(db, item):
+                item.outcome = "defer"
+                item.motion_reasons = ("Im Umlaufverfahren angenommen, aber der Fonds reicht nach den anderen "
+                                       "Bewilligungen nicht; der Antrag kommt in die nächste Sitzung.")
             elif r.state == "carried":
                 item.outcome = item.motion
             else:

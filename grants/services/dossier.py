@@ -34,6 +34,10 @@ def items(db: Session, session_id: int) -> list[ItemView]:
                       .where(AgendaItem.session_id == session_id).order_by(AgendaItem.position)).all()
     fund = fund_service.default_fund(db)
     available = fund_service.balances(db, fund.id).available if fund else Decimal("0")
+    if fund:        # approvals the decision flow has not bound yet are gone all the same
+        from grants.services.committee import approved_not_committed
+
+        available -= approved_not_committed(db, fund.id)
     for item, case, org in rows:
         earlier = db.execute(select(Application.file_number, Application.title, Application.granted, Application.state)
                              .where(Application.organisation_id == org.id, Application.id != case.id,

@@ -221,3 +221,73 @@ def test_written_procedure(db, world):
     assert counted == {"Dringend A": [(5, 0, 0, "im Umlaufverfahren angenommen")],
                        "Dringend B": [(1, 0, 0, minutes.CIRCULATION_RESULTS["ended_by_objection"])],
                        "Dringend C": [(5, 0, 0, minutes.CIRCULATION_RESULTS["ended_by_objection"])]}
+
+
+def test_approvals_of_one_session_never_add_up_to_more_than_the_fund(db, world):
+    """The ledger binds money only in the decision flow, after the session: until then the approvals
+    already decided count against the fund, at the motion and again when the votes are counted."""
+    from grants.services import dossier
+
+    committee_id, users, members = _committee(db, world)
+    a = _ready_case(db, world, "Erster", "3000.00")
+    b = _ready_case(db, world, "Zweiter", "3000.00")
+    chair = actor_for(db, users["chair"])
+    with db.session() as s:      # of the fund's 10,000, 6,000 are bound elsewhere: 4,000 are left
+        s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
+                          booked_on=datetime.now().date()))
+        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=1))
+        first, second = committee.build_agenda(s, m.id)
+        committee.invite(s, m.id, "http://x")
+        committee.open_session(s, chair, m.id)
+        for k in ("chair", "m1", "m2", "m3"):
+            committee.set_attendance(s, chair, m.id, members[k], True)
+        committee.set_motion(s, chair, first.id, "approve")
+        committee.set_motion(s, chair, second.id, "approve")      # each fits on its own
+        for item in (first, second):
+            for k in ("chair", "m1", "m2"):
+                committee.cast_vote(s, chair, item.id, members[k], "yes")
+        committee.conclude_item(s, chair, first.id)
+        assert first.outcome == "approve"
+        [_, view] = dossier.items(s, m.id)
+        assert view.fund_after == D("-2000.00")              # the page shows what approving it would leave
+        session_id, second_id = m.id, second.id
+    with db.session() as s, pytest.raises(Conflict, match="verfügbar sind 1000.00 €"):
+        committee.conclude_item(s, chair, second_id)          # 3,000 of the 4,000 are approved already
+    with db.session() as s:
+        assert s.get(AgendaItem, second_id).outcome is None
+        with pytest.raises(Conflict, match="verfügbar sind 1000.00 €"):
+            committee.set_motion(s, chair, second_id, "approve")
+        committee.set_motion(s, chair, second_id, "approve_partly", amount=D("1000.00"), reasons="Mehr ist nicht da.")
+        for k in ("chair", "m1", "m2"):
+            committee.cast_vote(s, chair, second_id, members[k], "yes")
+        committee.conclude_item(s, chair, second_id)
+        committee.close_session(s, chair, session_id)
+    with db.session() as s:
+        committee.record_decisions(s, session_id)
+        assert fund_service.balances(s, world.fund_id).available == D("0.00")
+        assert [(d.application_id, d.kind, d.amount) for d in s.scalars(select(Decision).order_by(Decision.id))] == [
+            (a, "approve", D("3000.00")), (b, "approve_partly", D("1000.00"))]
+
+
+def test_a_written_procedure_does_not_approve_past_the_fund(db, world):
+    from grants.services import schedule
+
+    committee_id, users, members = _committee(db, world)
+    a = _ready_case(db, world, "Eilig A", "3000.00")
+    b = _ready_case(db, world, "Eilig B", "3000.00")
+    actors = {k: actor_for(db, users[k]) for k in ("chair", "m1", "m2", "m3", "m4")}
+    with db.session() as s:
+        s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
+                          booked_on=datetime.now().date()))
+        m = committee.start_circulation(s, actors["chair"], committee_id, [a, b],
+                                        datetime.now(timezone.utc) + timedelta(days=3))
+        items = {i.application_id: i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))}
+    with db.session() as s:
+        for k in actors:
+            for case_id in (a, b):
+                committee.cast_written_vote(s, actors[k], items[case_id], "yes")
+    with db.session() as s:
+        schedule.tick(s, datetime.now(timezone.utc))
+        assert s.get(AgendaItem, items[a]).outcome == "approve"
+        item_b = s.get(AgendaItem, items[b])
+        assert item_b.outcome == "defer" and "Fonds reicht" in item_b.motion_reasons
