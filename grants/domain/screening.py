@@ -88,6 +88,7 @@ class Facts:
     open_cases_same_org: tuple[OtherCase, ...] = ()
     other_orgs_same_iban: tuple[str, ...] = ()
     fund_available: Decimal | None = None
+    signatory_functions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,10 @@ def applicant_type(f: Facts, r: Rules) -> Verdict:
                                       "Programm nicht antragsberechtigt.", "ineligible")
 
 
+# who leads a parish council: chair (often the Pfarrer or Pastor) or deputy
+_LEADS = re.compile(r"vorsitz|vorsitzend|stellv|pfarr|pastor", re.IGNORECASE)
+
+
 def non_profit_proof(f: Facts, r: Rules) -> Verdict:
     rule = "non_profit_proof"
     if f.org_kind == "parish":
@@ -132,10 +137,16 @@ def non_profit_proof(f: Facts, r: Rules) -> Verdict:
             missing.append("die Bestätigung, dass mit dem Kirchensiegel unterschrieben wird")
         if missing:
             return _v(rule, FAIL, "Es fehlt: " + "; ".join(missing) + ".", "missing")
+        if not any(_LEADS.search(fn or "") for fn in f.signatory_functions):
+            # the functions are free text: a person judges, the rule only points at it
+            return _v(rule, WARN, "Unter den Unterschriftsberechtigten ist kein Vorsitz und keine Stellvertretung "
+                                  "des Kirchenvorstands angegeben. Bitte prüfen.", judge=True)
         return _v(rule, PASS, "Kirchengemeinde (Körperschaft des öffentlichen Rechts): Beschluss, zwei "
                               "Unterschriften und Siegel liegen vor.")
     if not (f.register_court and f.register_number):
         return _v(rule, FAIL, "Es fehlen Registergericht und Registernummer.", "missing")
+    if f.signatories < 1:
+        return _v(rule, FAIL, "Es fehlen die Unterschriftsberechtigten (vertretungsberechtigter Vorstand).", "missing")
     # a § 60a notice counts only while no exemption notice exists
     exemption = [p for p in f.proofs if p.kind in ("exemption_notice", "tax_notice_annex")]
     candidates = exemption or [p for p in f.proofs if p.kind == "notice_60a"]

@@ -34,7 +34,8 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
     program = db.get(Program, case.program_id)
     proofs = tuple(rules_.Proof(p.kind.value, p.issued_on) for p in db.scalars(
         select(NonProfitProof).where(NonProfitProof.organisation_id == org.id)))
-    signatories = db.scalar(select(func.count()).select_from(Signatory).where(Signatory.organisation_id == org.id))
+    functions = tuple(db.scalars(select(Signatory.function).where(Signatory.organisation_id == org.id)))
+    signatories = len(functions)
     others = db.scalars(select(Application).where(
         Application.organisation_id == org.id, Application.id != case.id,
         Application.state.notin_(CLOSED | {"draft"}))).all()
@@ -46,7 +47,7 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
     facts = rules_.Facts(
         org_kind=org.kind.value, register_court=org.register_court, register_number=org.register_number,
         proofs=proofs, parish_resolution_on=org.parish_resolution_on, seal_confirmed=org.seal_confirmed,
-        signatories=signatories, iban=org.iban, account_holder=org.account_holder, title=case.title,
+        signatories=signatories, signatory_functions=functions, iban=org.iban, account_holder=org.account_holder, title=case.title,
         requested=case.requested, own_funds=case.own_funds, costs=tuple(c.amount for c in case.cost_items),
         other_funding=tuple(o.amount for o in case.other_funding), project_start=case.project_start,
         project_end=case.project_end, early_start_requested=case.early_start_requested,

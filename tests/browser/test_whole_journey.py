@@ -236,6 +236,10 @@ def _journey(j: Journey, base: str, db, tmp_path):
     a.get_by_label("Steuernummer").fill("66/270/01234")
     a.get_by_role("button", name="Nachweis speichern").click()
     assert "Der Nachweis ist gespeichert." in _status(a)
+    a.get_by_label("Name, Zeile 1").fill("Aylin Demir")          # who signs for the association
+    a.get_by_label("Funktion, Zeile 1").fill("Vorsitzende")
+    a.get_by_role("region", name="Unterschriftsberechtigte").get_by_role("button", name="Speichern").click()
+    assert "Die Unterschriftsberechtigten sind gespeichert." in _status(a)
     j.check(a)
     j.look_in_english(_path(a))
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from grants.flows import runtime
 from grants.flows.engine import JobRunner
 from grants.models import (Application, AuditEvent, Comment, FlowJob, Message, NonProfitProof, Organisation, Program,
-                           ProofKind, ScreeningVerdict)
+                           ProofKind, ScreeningVerdict, Signatory)
 from grants.services import applications, cases
 from tests.factories import actor_for
 
@@ -17,6 +17,7 @@ def _ready_org(db, world):
     with db.session() as s:
         org = s.get(Organisation, world.org_ids["a"])
         org.register_court, org.register_number = "Amtsgericht Osnabrück", "VR 1"
+        s.add(Signatory(organisation_id=org.id, name="Aylin Demir", function="Vorsitzende"))
         s.add(NonProfitProof(organisation_id=org.id, kind=ProofKind.EXEMPTION_NOTICE,
                              issued_on=date.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
 

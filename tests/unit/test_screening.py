@@ -82,8 +82,13 @@ def test_missing_proof_and_register():
 
 def test_parish_needs_resolution_two_signatories_and_seal():
     ok = facts(org_kind="parish", register_court=None, register_number=None, proofs=(),
-               parish_resolution_on=date(2026, 10, 1), seal_confirmed=True, signatories=2)
+               parish_resolution_on=date(2026, 10, 1), seal_confirmed=True, signatories=2,
+               signatory_functions=("Pfarrer, Vorsitzender des Kirchenvorstands", "Mitglied des Kirchenvorstands"))
     assert sc.non_profit_proof(ok, R).result == PASS
+    assert sc.non_profit_proof(replace(ok, signatory_functions=("stellv. Vorsitzende", "Mitglied")), R).result == PASS
+    # chair or deputy plus a member: without either of the first, a person has to look
+    nobody_leads = sc.non_profit_proof(replace(ok, signatory_functions=("Mitglied", "Küsterin")), R)
+    assert nobody_leads.result == WARN and "kein Vorsitz" in nobody_leads.reason
     no_seal = sc.non_profit_proof(replace(ok, seal_confirmed=False), R)
     assert no_seal.result == FAIL and no_seal.kind == "missing" and "Kirchensiegel" in no_seal.reason
     assert "zwei Unterschriftsberechtigte" in sc.non_profit_proof(replace(ok, signatories=1), R).reason
@@ -145,3 +150,9 @@ def test_outcomes():
     assert "Finanzierungsplan" in out.message and "Bankverbindung" in out.message
     rejectable = sc.screen(facts(requested=D("6000.00"), costs=(D("6100.00"),)), R)
     assert sc.decide(rejectable, R).action == "propose_reject"  # never an automatic rejection
+
+
+def test_an_association_names_who_signs_for_it():
+    f = facts(org_kind="association", signatories=0)
+    v = sc.non_profit_proof(f, R)
+    assert v.result == FAIL and v.kind == "missing" and "Unterschriftsberechtigten" in v.reason
