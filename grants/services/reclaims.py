@@ -76,8 +76,10 @@ def start(db: Session, actor: Actor, case_id: int, *, amount: str | Decimal, rea
     interest_from = grant_money.last_payout_day(db, case.id) or today
     pay_by = today + timedelta(days=int((program.rules or {}).get("reclaim_pay_days", PAY_DAYS)))
     interest = ZERO if waive_interest else deadlines.interest(amount, interest_from, pay_by, rates)
+    # interest runs for every day before the payment date, so the last day counted is the one before
+    # it: the letter's "bis zum" names that day
     reclaim = Reclaim(application_id=case.id, principal=amount, interest=interest, interest_from=interest_from,
-                      interest_until=pay_by, pay_by=pay_by, reasons=reasons.strip(), created_by_id=actor.user_id)
+                      interest_until=pay_by - timedelta(days=1), pay_by=pay_by, reasons=reasons.strip(), created_by_id=actor.user_id)
     db.add(reclaim)
     p = proofs.proof_of(db, case)
     unspent_total = (case.granted or ZERO) - (paid - amount)

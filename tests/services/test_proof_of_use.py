@@ -206,6 +206,9 @@ def test_proof_of_use_to_reclaim_to_refund_booked(prefect_harness, config, db, w
     text = " ".join(page.extract_text() for page in PdfReader(pdf_path).pages)
     assert "Rückforderung" in text and "300,00 €" in text and f"{total:.2f}".replace(".", ",") in text
     assert "Verwaltungsgericht Osnabrück" in text and "Widerspruch" not in text and file_number in text
+    # 217 days of interest: from 20.05. to the day before the payment date, and the letter says so
+    flat = " ".join(text.split())
+    assert "vom 20.05.2026 an" in flat and "bis zum 22.12.2026" in flat
     import docx
 
     with db.session() as s:
