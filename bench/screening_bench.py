@@ -49,7 +49,7 @@ def main() -> None:
     from grants.flows import runtime
     from grants.flows.engine import EmbeddedEngine
     from grants.migrate import upgrade
-    from grants.models import FlowJob, NonProfitProof, Organisation, Program, ProofKind, ScreeningVerdict
+    from grants.models import FlowJob, NonProfitProof, Organisation, Program, ProofKind, ScreeningVerdict, Signatory
     from grants.services import applications, jobs
     from grants.web.app import create_app
     from tests.factories import actor_for, build_world
@@ -62,6 +62,7 @@ def main() -> None:
     with db.session() as s:
         org = s.get(Organisation, world.org_ids["a"])
         org.register_court, org.register_number = "Amtsgericht Osnabrück", "VR 1"
+        s.add(Signatory(organisation_id=org.id, name="Aylin Demir", function="Vorsitzende"))
         s.add(NonProfitProof(organisation_id=org.id, kind=ProofKind.EXEMPTION_NOTICE,
                              issued_on=date.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
     runtime.install(config, db)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from grants.db import Database, make_engine
 from grants.migrate import upgrade
 from grants.models import (Application, Committee, CommitteeMember, Decision, FlowJob, Letter, Message, NonProfitProof,
-                           Organisation, Program, ProofKind, User)
+                           Organisation, Program, ProofKind, Signatory, User)
 from grants.services import accounts, applications, cases, committee, jobs
 from grants.services.actor import Actor
 from tests.factories import PASSWORD, actor_for, build_world
@@ -211,6 +211,7 @@ def test_submit_to_letter_through_prefect_server_and_a_separate_worker(cluster):
     with db.session() as s:                                            # an organisation screening passes
         org = s.get(Organisation, world.org_ids["a"])
         org.register_court, org.register_number = "Amtsgericht Osnabrück", "VR 1"
+        s.add(Signatory(organisation_id=org.id, name="Aylin Demir", function="Vorsitzende"))
         s.add(NonProfitProof(organisation_id=org.id, kind=ProofKind.EXEMPTION_NOTICE,
                              issued_on=date.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
         c = s.scalar(select(Committee))
