@@ -172,6 +172,12 @@ def values_to_keep(step: Step, cleaned: dict, raw_invalid: dict[str, str], raw: 
     return keep
 
 
+def _whole_euros(amount: Decimal) -> str:
+    """The program's bounds as the message names them: 5.000, or 5.000,50 if it has cents."""
+    text = f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return text.removesuffix(",00")
+
+
 def missing(spec: FormSpec, values: dict, org_kind: str, *, min_amount: Decimal, max_amount: Decimal,
             today: date) -> list[Missing]:
     """Everything that keeps the application from being submitted, step by step."""
@@ -182,7 +188,8 @@ def missing(spec: FormSpec, values: dict, org_kind: str, *, min_amount: Decimal,
         if f.name in empty:
             continue
         if f.bounds == "program" and isinstance(v, Decimal) and not (min_amount <= v <= max_amount):
-            out.append(Missing(step.id, f.name, "Der Zuschuss muss zwischen 500 und 5.000 Euro liegen."))
+            out.append(Missing(step.id, f.name, "Der Zuschuss muss zwischen %(min)s und %(max)s Euro liegen.",
+                               (("min", _whole_euros(min_amount)), ("max", _whole_euros(max_amount)))))
     start, end = values.get("project_start"), values.get("project_end")
     if isinstance(start, date) and isinstance(end, date) and end < start:
         out.append(Missing("zeitraum", "project_end", "Das Ende liegt vor dem Beginn."))

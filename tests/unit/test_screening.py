@@ -156,3 +156,18 @@ def test_an_association_names_who_signs_for_it():
     f = facts(org_kind="association", signatories=0)
     v = sc.non_profit_proof(f, R)
     assert v.result == FAIL and v.kind == "missing" and "Unterschriftsberechtigten" in v.reason
+
+
+def test_the_form_names_the_program_s_own_bounds():
+    """A city that sets 1,000–3,000 € must not tell applicants '500 und 5.000'."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from grants.domain import form_spec
+
+    spec = form_spec.load(Path(__file__).resolve().parents[2] / "forms", "dein_quartier_und_du")
+    today = date(2026, 12, 3)
+    found = [m for m in form_spec.missing(spec, {"requested": D("5000.00"), "project_start": today + timedelta(days=9)},
+                                          "association", min_amount=D("1000"), max_amount=D("3000"), today=today)
+             if m.field == "requested"]
+    assert [(m.message % m.kwargs) for m in found] == ["Der Zuschuss muss zwischen 1.000 und 3.000 Euro liegen."]
