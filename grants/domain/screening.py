@@ -89,6 +89,7 @@ class Facts:
     other_orgs_same_iban: tuple[str, ...] = ()
     fund_available: Decimal | None = None
     signatory_functions: tuple[str, ...] = ()
+    next_decision_on: date | None = None     # the next session the case can still reach, if planned
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,10 @@ def project_dates(f: Facts, r: Rules) -> Verdict:
                               "Maßnahmebeginn zugelassen war.", "ineligible")
     if (f.project_end - f.project_start).days > r.max_project_days:
         return _v(rule, WARN, "Das Projekt dauert länger als ein Jahr.", judge=True)
+    if not f.early_start_requested and f.next_decision_on and f.project_start < f.next_decision_on:
+        return _v(rule, WARN, f"Das Projekt soll am {_de(f.project_start)} beginnen, entschieden wird frühestens am "
+                              f"{_de(f.next_decision_on)}. Ohne vorzeitigen Maßnahmebeginn darf es erst nach der "
+                              "Entscheidung beginnen: bitte mit der Organisation klären.", judge=True)
     if f.early_start_requested:
         return _v(rule, WARN, "Ein vorzeitiger Maßnahmebeginn ist beantragt. Bitte entscheiden.", judge=True)
     return _v(rule, PASS, f"Projekt vom {_de(f.project_start)} bis {_de(f.project_end)}, noch nicht begonnen.")

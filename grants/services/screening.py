@@ -54,8 +54,30 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
         submitted_on=(case.submitted_at or utcnow()).date(), attachment_kinds=kinds, declarations=spec_decls,
         open_cases_same_org=tuple(rules_.OtherCase(o.file_number or "", o.title, o.project_start, o.project_end)
                                   for o in others),
-        other_orgs_same_iban=tuple(same_iban), fund_available=fund_available)
+        other_orgs_same_iban=tuple(same_iban), fund_available=fund_available,
+        next_decision_on=_next_decision_on(db, program))
     return facts, rules_.Rules.from_config(program.rules, program.min_amount, program.max_amount)
+
+
+def _next_decision_on(db: Session, program: Program):
+    """The day of the next session whose agenda is still open (None when none is planned)."""
+    from grants.models import Session as Meeting
+
+    if program.committee_id is None:
+        return None
+    now = utcnow()
+    starts = db.scalar(select(func.min(Meeting.starts_at)).where(
+        Meeting.committee_id == program.committee_id, Meeting.kind == "meeting",
+        Meeting.state.in_(("planned", "invited")), Meeting.starts_at > now,
+        (Meeting.cutoff_at.is_(None)) | (Meeting.cutoff_at > now)))
+    if starts is None:
+        return None
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    from grants.config import TIMEZONE
+
+    return (starts if starts.tzinfo else starts.replace(tzinfo=timezone.utc)).astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 def latest_verdicts(db: Session, case_id: int) -> list[ScreeningVerdict]:

@@ -123,3 +123,26 @@ def test_a_crash_leaves_the_case_where_it_was(prefect_harness, config, db, world
         assert s.get(Application, case_id).state == "submitted"
         assert s.scalar(select(ScreeningVerdict.id)) is None
         assert s.scalar(select(FlowJob.state).where(FlowJob.flow == "screening")) == "failed"
+
+
+def test_screening_knows_the_next_session_the_case_can_reach(db, world):
+    """A session planned after the project's start: the dates rule asks staff to look."""
+    from datetime import datetime, timezone
+
+    from grants.models import Committee, Session as Meeting
+    from grants.services import screening
+
+    _ready_org(db, world)
+    case_id = _submit(db, world)                       # starts in 40 days
+    with db.session() as s:
+        committee_id = s.scalar(select(Committee.id))
+        at = datetime.now(timezone.utc).replace(hour=13, minute=0, second=0, microsecond=0)
+        s.add(Meeting(committee_id=committee_id, number=7, starts_at=at + timedelta(days=60),
+                      cutoff_at=at + timedelta(days=55)))
+        s.add(Meeting(committee_id=committee_id, number=6, starts_at=at + timedelta(days=3),   # agenda closed
+                      cutoff_at=at - timedelta(hours=1)))
+    with db.session() as s:
+        facts, rules = screening.gather(s, s.get(Application, case_id))
+        assert facts.next_decision_on == (at + timedelta(days=60)).date()
+        verdict = screening.rules_.project_dates(facts, rules)
+        assert verdict.result == "warn" and "erst nach der Entscheidung" in verdict.reason

@@ -171,3 +171,14 @@ def test_the_form_names_the_program_s_own_bounds():
                                           "association", min_amount=D("1000"), max_amount=D("3000"), today=today)
              if m.field == "requested"]
     assert [(m.message % m.kwargs) for m in found] == ["Der Zuschuss muss zwischen 1.000 und 3.000 Euro liegen."]
+
+
+def test_a_project_that_would_start_before_the_next_session_is_flagged():
+    """DOMAIN: no start before the decision unless early start was granted; the decision is the
+    next session's."""
+    f = facts(project_start=date(2026, 12, 10), project_end=date(2027, 1, 31), submitted_on=date(2026, 12, 1),
+              next_decision_on=date(2026, 12, 16), early_start_requested=False)
+    v = sc.project_dates(f, R)
+    assert v.result == WARN and "16.12.2026" in v.reason and "vorzeitigen Maßnahmebeginn" in v.reason
+    assert sc.project_dates(replace(f, next_decision_on=date(2026, 12, 9)), R).result == PASS
+    assert sc.project_dates(replace(f, next_decision_on=None), R).result == PASS          # no session planned
