@@ -22,6 +22,9 @@ from grants.services.passwords import check_password, hash_password
 INVITE_MAX_AGE = 14 * 86400
 
 
+HOLDER_MAX = 70
+
+
 def normalise_iban(value: str) -> tuple[str, str | None]:
     """(IBAN in compact form, BIC if known) or Invalid with a German message."""
     try:
@@ -103,9 +106,13 @@ def update_profile(db: Session, actor: Actor, org_id: int, data: dict) -> Organi
             iban, bic = normalise_iban(raw)
             if not holder:
                 raise Invalid("Bitte geben Sie den Kontoinhaber genau so an, wie er bei der Bank geführt wird.")
+            if len(holder) > HOLDER_MAX:
+                # a SEPA transfer carries 70 characters of the payee's name; a cut name fails the bank's check
+                raise Invalid("Der Kontoinhaber darf höchstens 70 Zeichen lang sein – so viel überträgt eine "
+                              "SEPA-Überweisung. Bitte verwenden Sie die Kurzform, die Ihre Bank führt.")
             if (org.iban, org.account_holder) != (iban, holder):
                 changes["bank"] = f"{iban[:4]}…{iban[-4:]}"
-            org.iban, org.bic, org.account_holder = iban, bic, holder[:140]
+            org.iban, org.bic, org.account_holder = iban, bic, holder
     audit.record(db, actor, "organisation_updated", obj=org, data={"changed": sorted(changes)})
     return org
 

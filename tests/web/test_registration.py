@@ -6,6 +6,7 @@ import re
 import zipfile
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from grants.models import Message, NonProfitProof, Organisation, User
@@ -49,6 +50,20 @@ def test_association_registers_keeps_its_profile_and_applies(app, world, db):
                           "p-iban": "DE89 3704 0044 0532 0130 01", "p-account_holder": "Nachbarschaft Wüste e.V."})
     assert r.status_code == 400 and "IBAN ist nicht gültig" in r.get_data(as_text=True)
     assert 'value="VR 4711"' in r.get_data(as_text=True)
+    long_name = "Nachbarschaftsverein für Begegnung, Kultur und Integration in der Wüste e.V."   # 76 characters
+    r = _profile(client, {"p-iban": "DE89 3704 0044 0532 0130 00", "p-account_holder": long_name})
+    assert r.status_code == 400 and "Höchstens 70 Zeichen" in r.get_data(as_text=True)
+    from grants.services import organisations
+    from grants.services.errors import Invalid
+
+    from tests.factories import actor_for
+
+    with db.session() as s:
+        org_id = s.scalar(select(Organisation.id).where(Organisation.name == "Nachbarschaft Wüste e.V."))
+        user_id = s.scalar(select(User.id).where(User.email == "vorstand@wueste.example"))
+    with db.session() as s, pytest.raises(Invalid, match="höchstens 70 Zeichen"):     # the service says so too
+        organisations.update_profile(s, actor_for(db, user_id), org_id,
+                                     {"iban": "DE89370400440532013000", "account_holder": long_name})
     r = _profile(client, {"p-street": "Lotter Straße 1", "p-postcode": "49078", "p-city": "Osnabrück",
                           "p-register_court": "Amtsgericht Osnabrück", "p-register_number": "VR 4711",
                           "p-iban": "de89 3704 0044 0532 0130 00", "p-account_holder": "Nachbarschaft Wüste e.V."})
