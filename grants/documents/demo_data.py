@@ -27,7 +27,7 @@ SESSION = {
     "quorum": "gegeben (3 von 4 stimmberechtigten Mitgliedern)",
     "items": [{"position": 1, "title": "Sprachcafé", "file_number": "DQD-2026-0042", "organisation": "St. Marien",
                "requested": "1.200,00 €", "recusals": [], "motions": [{"motion": "bewilligen", "amount": None, "yes": 3,
-                                                                       "no": 0, "abstain": 0, "carried": True, "result": "angenommen"}],
+                                                                       "no": 0, "abstain": 0, "result": "angenommen"}],
                "outcome": "bewilligt", "reasons": "", "quarter": "Innenstadt", "proposed": "1.200,00 €",
                "fund_after": "20.000,00 €", "recommendation": "", "description": "…", "aims": "…", "period": "–",
                "verdicts": [], "earlier": []}],

@@ -99,5 +99,6 @@ def german_date(d: date) -> str:
 
 
 def euro(amount) -> str:
-    s = f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"{s} €"
+    from grants.domain.money import fmt_german
+
+    return f"{fmt_german(amount)} €"

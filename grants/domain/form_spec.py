@@ -174,8 +174,9 @@ def values_to_keep(step: Step, cleaned: dict, raw_invalid: dict[str, str], raw: 
 
 def _whole_euros(amount: Decimal) -> str:
     """The program's bounds as the message names them: 5.000, or 5.000,50 if it has cents."""
-    text = f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return text.removesuffix(",00")
+    from grants.domain.money import fmt_german
+
+    return fmt_german(amount).removesuffix(",00")
 
 
 def missing(spec: FormSpec, values: dict, org_kind: str, *, min_amount: Decimal, max_amount: Decimal,

@@ -62,6 +62,11 @@ def from_cents(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENT)
 
 
+def fmt_german(amount: Decimal) -> str:
+    """"1.250,00": how German letters and messages write an amount (without the currency)."""
+    return f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
 def fmt_plain(amount: Decimal) -> str:
     """"1250.00": the machine format of CONTRACT.md (JSON, CSV)."""
     return f"{amount.quantize(CENT):f}"

@@ -15,6 +15,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 
 from grants.domain.eligibility import PROOF_YEARS, proof_valid_on, proof_valid_until
+from grants.domain.money import fmt_german
 
 PASS, FAIL, WARN = "pass", "fail", "warn"
 
@@ -106,8 +107,7 @@ def _v(rule, result, reason, kind=None, judge=False) -> Verdict:
 
 
 def _euro(d: Decimal) -> str:
-    s = f"{d:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"{s} €"
+    return f"{fmt_german(d)} €"
 
 
 def _de(d: date) -> str:
@@ -123,7 +123,7 @@ def applicant_type(f: Facts, r: Rules) -> Verdict:
 
 
 # who leads a parish council: chair (often the Pfarrer or Pastor) or deputy
-_LEADS = re.compile(r"vorsitz|vorsitzend|stellv|pfarr|pastor", re.IGNORECASE)
+_LEADS = re.compile(r"vorsitz|stellv|pfarr|pastor", re.IGNORECASE)
 
 
 def non_profit_proof(f: Facts, r: Rules) -> Verdict:

@@ -69,10 +69,10 @@ def ensure_deployments(instance: str, only=None, config=None) -> dict[UUID, str]
     return ids
 
 
-def make_due_runs(client, deployments: dict[UUID, str], now: datetime | None = None) -> list:
+def make_due_runs(client, deployments: dict[UUID, str], now: datetime | None = None) -> tuple[list, list[UUID]]:
     """Make the latest due run of every active schedule of these deployments, unless there is a run
     for that time or a later one (a time changed at noon is not made up for yesterday); returns the
-    runs made.
+    runs made and the deployments that are gone (deleted in the UI, a Prefect home set up anew).
 
     Prefect 3.8.8's scheduler service cannot insert its runs under SQLAlchemy 2.1 ("Can't evaluate
     bulk DML statement" for FlowRun.state), so with this project's pins it never makes them. Where
@@ -85,12 +85,13 @@ def make_due_runs(client, deployments: dict[UUID, str], now: datetime | None = N
     from prefect.states import Scheduled
 
     now = now or datetime.now(timezone.utc)
-    made = []
+    made, gone = [], []
     for deployment_id, key in deployments.items():
         try:
             deployment = client.read_deployment(deployment_id)
         except ObjectNotFound:
-            continue          # an old id a worker still knows
+            gone.append(deployment_id)
+            continue
         if deployment.paused:
             continue
         for item in deployment.schedules:
@@ -104,7 +105,7 @@ def make_due_runs(client, deployments: dict[UUID, str], now: datetime | None = N
                 deployment.id, parameters=dict(item.parameters or {}), state=Scheduled(scheduled_time=when),
                 idempotency_key=f"grants-schedule {deployment.id} {when.isoformat()}"))
             log.info("made the run of %s/%s due at %s", key, deployment.name, when)
-    return made
+    return made, gone
 
 
 def _last_due(schedule, now: datetime, back: timedelta = timedelta(days=7)) -> datetime | None:

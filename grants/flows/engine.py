@@ -343,24 +343,17 @@ class Scheduler:
 
         config = self.config or runtime.current()[0]
         with flow_settings(self.api_url), get_client(sync_client=True) as client:
-            if not self._deployed(client):
+            if not self.deployments:          # the first tick that reaches Prefect
                 self.deployments = ensure_deployments(config.instance, only=DAILY, config=config)
-            make_due_runs(client, self.deployments)
+            _, gone = make_due_runs(client, self.deployments)
+            if gone:                          # deleted in the UI, or a Prefect home set up anew
+                self.deployments = ensure_deployments(config.instance, only=DAILY, config=config)
+                make_due_runs(client, self.deployments)
             runs = client.get_scheduled_flow_runs_for_deployments(deployment_ids=list(self.deployments),
                                                                   scheduled_before=utcnow())
         with self.db.session() as s:
             return schedule.take_runs(s, [(str(r.id), self.deployments[r.deployment_id], dict(r.parameters or {}))
                                           for r in runs if r.deployment_id in self.deployments])
-
-    def _deployed(self, client) -> bool:
-        """False before the first tick that reached Prefect, and when the deployments are gone (a
-        Prefect home set up anew, a deployment deleted in the UI): then they are made again."""
-        from prefect.exceptions import ObjectNotFound
-
-        try:
-            return bool(self.deployments) and all(client.read_deployment(i) for i in self.deployments)
-        except ObjectNotFound:
-            return False
 
     def _loop(self) -> None:
         while not self._stop.is_set():

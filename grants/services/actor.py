@@ -8,6 +8,9 @@ from grants.domain.roles import Perm, Role, can
 from grants.domain.workflow import SYSTEM
 from grants.services.errors import Forbidden
 
+# how the audit trail names the system's own steps: "system:screening", "system:decisions", ...
+SYSTEM_LABEL = "system:"
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -18,7 +21,7 @@ class Actor:
 
     @classmethod
     def system(cls, what: str) -> "Actor":
-        return cls(None, f"system:{what}", SYSTEM)
+        return cls(None, f"{SYSTEM_LABEL}{what}", SYSTEM)
 
     @classmethod
     def of(cls, user) -> "Actor":

@@ -67,6 +67,7 @@ def context(db: Session, case_id: int) -> tuple[str, dict] | None:
 
 def _instalments(amount, program) -> list[str]:
     """The parts the grant is paid in, as the letter names them ([] for one transfer)."""
+    from grants.services.errors import Invalid
     from grants.services.payouts import instalments
 
     shares = (program.rules or {}).get("instalments")
@@ -74,7 +75,7 @@ def _instalments(amount, program) -> list[str]:
         return []
     try:
         return [render.euro(part) for part in instalments(amount, shares)]
-    except Exception:  # noqa: BLE001 - a misconfigured split is refused when payouts are planned
+    except Invalid:  # a misconfigured split: refused when payouts are planned, one amount here
         return []
 
 

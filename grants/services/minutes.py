@@ -49,10 +49,9 @@ def context(db: Session, session_id: int) -> dict:
                     "nicht teilgenommen." for c in db.scalars(select(ConflictOfInterest)
                                                               .where(ConflictOfInterest.agenda_item_id == item.id))]
         # counted in the session, or (written procedure) evaluated at its end: the motion is the
-        # item's own there, and carried means the procedure carried it
+        # item's own there
         motions = [{"motion": WORDS.get(e.data.get("motion", item.motion), e.data.get("motion", item.motion)),
                     "yes": e.data["yes"], "no": e.data["no"], "abstain": e.data["abstain"],
-                    "carried": e.data["carried"] if e.action == "vote_counted" else e.data.get("state") == "carried",
                     "result": _result(e), "amount": None}
                    for e in db.scalars(select(AuditEvent).where(AuditEvent.action.in_(("vote_counted",
                                                                                        "circulation_evaluated")),

@@ -5,14 +5,17 @@ applied once; everything happens in one transaction, so a crash leaves the case 
 
 from __future__ import annotations
 
+from datetime import timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants.config import TIMEZONE
 from grants.domain import screening as rules_
 from grants.domain.workflow import FINAL, State
 from grants.models import (Application, Attachment, AuditEvent, Comment, NonProfitProof, Organisation,
-                           Program, ScreeningVerdict, Signatory)
+                           Program, ScreeningVerdict, Session as Meeting, Signatory)
 from grants.models.base import utcnow
 from grants.services import audit, cases, messenger
 from grants.services import fund as fund_service
@@ -61,8 +64,6 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
 
 def _next_decision_on(db: Session, program: Program):
     """The day of the next session whose agenda is still open (None when none is planned)."""
-    from grants.models import Session as Meeting
-
     if program.committee_id is None:
         return None
     now = utcnow()
@@ -72,11 +73,6 @@ def _next_decision_on(db: Session, program: Program):
         (Meeting.cutoff_at.is_(None)) | (Meeting.cutoff_at > now)))
     if starts is None:
         return None
-    from datetime import timezone
-    from zoneinfo import ZoneInfo
-
-    from grants.config import TIMEZONE
-
     return (starts if starts.tzinfo else starts.replace(tzinfo=timezone.utc)).astimezone(ZoneInfo(TIMEZONE)).date()
 
 

@@ -17,7 +17,7 @@ from grants.config import Config, load_config
 from grants.db import Database
 from grants.domain.roles import FRONT_DOOR, Role
 from grants.models import User
-from grants.services.actor import Actor
+from grants.services.actor import SYSTEM_LABEL, Actor
 from grants.services.errors import ServiceError
 from grants.web import access, i18n
 from grants.web.charts import grouped_bars
@@ -119,7 +119,7 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
             "state_help": lambda s: STATE_HELP.get(s, ""),
             "letter_label": lambda k: LETTER_LABELS.get(k, k),
             # an audit event's actor: a person's address, or the system's own step in plain words
-            "actor_label": lambda a: gettext("automatisch") if (a or "").startswith("system:") else a,
+            "actor_label": lambda a: gettext("automatisch") if (a or "").startswith(SYSTEM_LABEL) else a,
             "current_lang": str(i18n.get_locale()),
         }
 

@@ -36,8 +36,8 @@ class ProfileForm(FlaskForm):
                                        render_kw={"type": "date"})
     seal_confirmed = BooleanField(_l("Der Antrag wird mit dem Kirchensiegel unterschrieben."))
     iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=42)], render_kw={"autocomplete": "off"})
-    account_holder = StringField(_l("Kontoinhaber"), validators=[Optional(), Length(max=70, message=_l(
-        "Höchstens 70 Zeichen – so viel überträgt eine SEPA-Überweisung."))],
+    account_holder = StringField(_l("Kontoinhaber"), validators=[Optional(), Length(
+        max=organisations.HOLDER_MAX, message=_l("Höchstens 70 Zeichen – so viel überträgt eine SEPA-Überweisung."))],
                                  description=_l("Genau so, wie die Bank den Namen führt – die Bank prüft ihn bei jeder Überweisung."))
 
 

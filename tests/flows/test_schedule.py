@@ -166,3 +166,15 @@ def test_a_run_left_running_by_a_dead_process_is_crashed_and_done_again(schedule
     with db.session() as s:
         job = s.scalar(select(FlowJob).where(FlowJob.key == f"prefect-run:{run.id}"))
         assert job.state == "done", job.error
+
+
+def test_a_deployment_deleted_in_prefect_is_made_again(scheduler):
+    from prefect.client.orchestration import get_client
+
+    scheduler.tick()
+    [gone] = [i for i, k in scheduler.deployments.items() if k == "retention"]
+    with get_client(sync_client=True) as client:
+        client.delete_deployment(gone)
+        scheduler.tick()
+        assert gone not in scheduler.deployments and sorted(scheduler.deployments.values()) == ["reminders", "retention"]
+        assert all(client.read_deployment(i) for i in scheduler.deployments)
