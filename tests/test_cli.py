@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.data import OCA_CAMT053
+
 
 def grants(config, *args, stdin=None):
     home = config if isinstance(config, (str, os.PathLike)) else config.home
@@ -173,6 +175,6 @@ def test_import_statement_refuses_bad_files_with_exit_2(demo_home, tmp_path):
     doc = json.loads(r.stdout)
     assert [f["file"] for f in doc["files"]] == [str(bad), str(missing)]
     assert all("error" in f for f in doc["files"])
-    sample = Path(__file__).resolve().parents[2] / "shared" / "samples" / "camt053" / "oca-test-camt053.001.02.xml"
+    sample = OCA_CAMT053
     r = grants(demo_home, "finance", "import-statement", str(sample))
     assert r.returncode == 2 and "not a fund account" in r.stderr

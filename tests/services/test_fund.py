@@ -19,11 +19,12 @@ from grants.services import payouts, statements
 from grants.services.actor import Actor
 from grants.services.errors import Forbidden
 from tests.camt_builder import N, T, statement
+from tests.data import OCA_CAMT053
 from tests.factories import actor_for, granted_case
 
 FUND_IBAN = "DE89370400440532013000"
 PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "camt053" / "oca-test-camt053.001.02.xml"
+SAMPLE = OCA_CAMT053
 
 
 def _pay_out(db, world, tmp_path, *amounts):
