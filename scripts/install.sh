@@ -27,18 +27,28 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-PY=${PYTHON:-python3.11}
-command -v "$PY" >/dev/null || PY=python3
+# The machine's own Python (3.11 to 3.13); PYTHON=python3.12 picks another.
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 13)))' 2>/dev/null; then
+  echo "Python 3.11, 3.12 or 3.13 is needed; $PY is $("$PY" --version 2>&1)." >&2
+  echo "Set PYTHON to one of them, e.g. PYTHON=python3.12 $0" >&2
+  exit 1
+fi
+# Debian's Python keeps venv in a package of its own
+if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  ver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "python$ver-venv" >/dev/null
+fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 
 extras="production"
 [ "$WITH_TEST" = 1 ] && extras="production,test"
-stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)-$extras"
+stamp=".venv/.installed-$(cat pyproject.toml setup.py requirements.lock | sha256sum | cut -c1-16)-$extras"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade "pip==26.3"
   .venv/bin/python -m pip install -q -c requirements.lock -e ".[$extras]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
-# compiled message catalogues are built, not committed
-.venv/bin/pybabel compile -d grants/translations >/dev/null 2>&1
