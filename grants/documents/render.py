@@ -13,9 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from grants.paths import LETTER_TEMPLATES
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "letter_templates"
+TEMPLATES = LETTER_TEMPLATES
 
 
 class FetchRefused(ValueError):

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
+
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.domain import form_spec
+from grants.paths import FORMS_DIR
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Attachment, CostItem, Organisation, OtherFunding, Program
@@ -19,7 +20,6 @@ from grants.services import applications, cases
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid
 
-FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 # a draft, and a submitted case the staff sent back because something is missing
 EDITABLE = {State.DRAFT.value, State.NEEDS_INFO.value}
 

@@ -16,7 +16,7 @@ from grants.models import ActualCost, Application, Attachment, Organisation, Pro
 from grants.models.base import utcnow
 from grants.services import cases
 from grants.services.actor import Actor
-from grants.services.drafts import FORMS_DIR
+from grants.paths import FORMS_DIR
 from grants.services.errors import Conflict, Forbidden, Invalid
 
 DEFAULT_FORM = "verwendungsnachweis"
