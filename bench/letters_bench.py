@@ -27,9 +27,11 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from grants import clock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,11 +57,11 @@ def main() -> None:
     from prefect.testing.utilities import prefect_test_harness
     from weasyprint import HTML
 
+    from grants import runtime
     from grants.config import load_config
     from grants.db import Database
     from grants.documents import batch, render
-    from grants.flows import runtime
-    from grants.flows.engine import run_flow
+    from grants.engine.runner import run_flow
     from grants.migrate import upgrade
     from grants.models import Decision, Organisation, Program
     from grants.services import applications, cases, letters
@@ -80,7 +82,7 @@ def main() -> None:
         org.street, org.postcode, org.city = "Bremer Straße 12", "49084", "Osnabrück"
         program = s.get(Program, world.program_id)
         for i in range(n):
-            start = date.today() + timedelta(days=30)
+            start = clock.today() + timedelta(days=30)
             case = applications.create_draft(s, applicant, program, org.id, title=f"Projekt {i}", quarter="Schinkel",
                                               requested=Decimal("1500.00"), cost_items=[("Honorar", Decimal("1000.00")),
                                                                                          ("Miete", Decimal("500.00"))],

@@ -20,9 +20,11 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from grants import clock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,10 +46,10 @@ def main() -> None:
     from sqlalchemy import select
     from waitress.server import create_server
 
+    from grants import runtime
     from grants.config import load_config
     from grants.db import Database
-    from grants.flows import runtime
-    from grants.flows.engine import EmbeddedEngine
+    from grants.engine.embedded import EmbeddedEngine
     from grants.migrate import upgrade
     from grants.models import FlowJob, NonProfitProof, Organisation, Program, ProofKind, ScreeningVerdict, Signatory
     from grants.services import applications, jobs
@@ -64,7 +66,7 @@ def main() -> None:
         org.register_court, org.register_number = "Amtsgericht Osnabrück", "VR 1"
         s.add(Signatory(organisation_id=org.id, name="Aylin Demir", function="Vorsitzende"))
         s.add(NonProfitProof(organisation_id=org.id, kind=ProofKind.EXEMPTION_NOTICE,
-                             issued_on=date.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
+                             issued_on=clock.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
     runtime.install(config, db)
     engine = EmbeddedEngine(config, db)
     t0 = time.perf_counter()
@@ -86,7 +88,7 @@ def main() -> None:
     applicant = actor_for(db, world.users["applicant_a"])
 
     def draft(i):
-        start = date.today() + timedelta(days=40 + i)
+        start = clock.today() + timedelta(days=40 + i)
         with db.session() as s:
             return applications.create_draft(
                 s, applicant, s.get(Program, world.program_id), world.org_ids["a"], title=f"Projekt {i}",

@@ -148,16 +148,16 @@ def fund():
 @click.option("--json", "as_json", is_flag=True)
 def fund_balance(as_json):
     """Donations in, committed, paid out, refunded, available."""
-    from grants.services import fund as fund_service
+    from grants.services import ledger
 
     config, db = _db()
     _require_schema(config)
     with db.session() as s:
-        f = fund_service.default_fund(s)
+        f = ledger.default_fund(s)
         if f is None:
             click.echo("error: no fund is configured (run `grants demo` or create one)", err=True)
             sys.exit(1)
-        b = fund_service.balances(s, f.id).as_dict()
+        b = ledger.balances(s, f.id).as_dict()
     if as_json:
         _emit_json(b)
     else:

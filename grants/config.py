@@ -7,9 +7,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The city's clock: the daily schedules run on it, and "today" of the daily flows is its date.
-TIMEZONE = "Europe/Berlin"
-
 
 @dataclass(frozen=True)
 class Config:
@@ -31,7 +28,7 @@ class Config:
     # Scale-out: this installation's name on the Prefect server; its deployments are `<flow>/<instance>`,
     # so that two installations (say test and production) can share one server without mixing work.
     instance: str = "grants"
-    # When Prefect's schedules run the daily flows, on the city's clock (TIMEZONE), as HH:MM.
+    # When Prefect's schedules run the daily flows, on the city's clock (grants.clock), as HH:MM.
     reminders_at: str = "06:00"
     retention_at: str = "03:00"
     extra: dict = field(default_factory=dict)

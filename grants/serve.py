@@ -1,7 +1,7 @@
 """`grants serve`: the web application (waitress) and the workflow engine in one process.
 
 The engine is the embedded default (a local Prefect server, flows run here) unless PREFECT_API_URL
-names a Prefect server: then it only hands jobs to that server's workers (grants.flows.scaleout)."""
+names a Prefect server: then it only hands jobs to that server's workers (grants.engine.scaleout)."""
 
 from __future__ import annotations
 
@@ -18,19 +18,23 @@ log = logging.getLogger("grants.serve")
 def run(config: Config, db: Database, *, host: str, port: int, threads: int = 8) -> None:
     from waitress import create_server
 
-    from grants.flows import runtime
+    from grants import logs, runtime
     from grants.web.app import create_app
-
-    from grants import logs
 
     logs.configure()
     runtime.install(config, db)
     if config.embedded_engine:
-        from grants.flows.engine import EmbeddedEngine
+        from grants.engine.prefect_server import use_environment
+
+        use_environment(config)          # before Prefect is imported
+        from grants.engine.embedded import EmbeddedEngine
 
         engine = EmbeddedEngine(config, db)
     else:
-        from grants.flows.scaleout import ScaleOutEngine
+        from grants.engine.prefect_server import use_client_environment
+
+        use_client_environment(config)   # before Prefect is imported
+        from grants.engine.scaleout import ScaleOutEngine
 
         engine = ScaleOutEngine(config, db)
     app = create_app(config, db, engine)

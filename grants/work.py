@@ -1,6 +1,6 @@
 """`grants worker`: the flow runs of the grants deployments, on any machine (scale-out).
 
-Besides its flow threads a worker runs a dispatcher and the scheduler (grants.flows.scaleout), so
+Besides its flow threads a worker runs a dispatcher and the scheduler (grants.engine.scaleout), so
 a production set-up is the web application under any WSGI server plus workers; `--no-dispatch`
 leaves that to `grants serve`. SIGTERM or Ctrl-C: no new runs, running ones get `grace` seconds
 to finish, the rest go back to the queue and run again elsewhere.
@@ -20,16 +20,15 @@ log = logging.getLogger("grants.work")
 
 
 def run(config: Config, db: Database, *, threads: int = 2, grace: float = 30, dispatch: bool = True) -> int:
-    from grants.flows.scaleout import prefect_client_environment
+    from grants.engine.prefect_server import use_client_environment
 
-    prefect_client_environment(config)
-    from grants import logs
+    use_client_environment(config)   # before Prefect is imported
+    from grants import logs, runtime
 
     logs.configure()
 
-    from grants.flows import runtime
-    from grants.flows.scaleout import ScaleOutEngine, import_prefect
-    from grants.flows.worker import Worker
+    from grants.engine.scaleout import ScaleOutEngine, import_prefect
+    from grants.engine.worker import Worker
 
     import_prefect()
     runtime.install(config, db)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,19 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.pop("PREFECT_API_URL", None)
 
+# GRANTS_TEST_NOW=2028-02-29T10:00:00+01:00 runs the whole suite with the application's clock
+# starting at that moment (scripts/test.sh does so for several days of the year). The offset goes
+# into the environment, so that the command-line processes the tests start share the clock.
+if os.environ.get("GRANTS_TEST_NOW"):
+    from datetime import datetime as _datetime
+
+    from grants import clock as _clock
+
+    _start = _datetime.fromisoformat(os.environ["GRANTS_TEST_NOW"])
+    _clock.set_to(_start)
+    os.environ[_clock.OFFSET_VARIABLE] = str(_clock.offset().total_seconds())
+
+from grants import clock  # noqa: E402
 from grants.config import load_config  # noqa: E402
 from grants.db import Database  # noqa: E402
 
@@ -31,6 +45,19 @@ def _cheap_argon2():
     passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)
     yield
     passwords._hasher = original
+
+
+@pytest.fixture(autouse=True)
+def _clock_restored():
+    """A test may move the clock (clock.travel, clock.set_to); the next one starts where the
+    session's clock is."""
+    offset = clock.offset()
+    yield
+    clock.set_offset(offset)
+
+
+def pytest_report_header(config):
+    return f"application clock: {clock.local(clock.now()):%Y-%m-%d %H:%M %Z} (Europe/Berlin)"
 
 
 @pytest.fixture(scope="session")
@@ -87,12 +114,38 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """One Prefect test harness (a temporary server) for the whole session: it takes ~15 s."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(tmp_path_factory):
+    """One Prefect server for the whole session (it takes 7-15 s to start), started as the embedded
+    default starts it, with all of Prefect's services: its scheduler makes the daily deployments'
+    runs (here every second, not every minute, so that tests need not wait)."""
+    import prefect.context
+    import prefect.settings
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    from grants.engine.prefect_server import PrefectServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    saved = os.environ.get("PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS")
+    os.environ["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = "1"
+    server = PrefectServer(tmp_path_factory.mktemp("prefect-home"), port=port)
+    try:
+        server.start(timeout=120)
+    finally:
+        if saved is None:
+            os.environ.pop("PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS")
+        else:
+            os.environ["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = saved
+    try:
+        with prefect.settings.temporary_settings(updates={prefect.settings.PREFECT_API_URL: server.api_url}):
+            # also for threads started later (the job runner's), which do not inherit the context
+            with prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()):
+                yield server
+    finally:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)      # the runs' last log lines, while the server listens
+        server.stop()
 
 
 def pytest_terminal_summary(terminalreporter):

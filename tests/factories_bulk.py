@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+from grants import clock
 from grants.models import Application
 from grants.services import bulk
 
@@ -12,7 +13,7 @@ STATES = ["submitted", "screening", "needs_info", "ready_for_committee", "on_age
 
 
 def many_applications(db, program_id: int, org_ids: list[int], n: int, *, year: int = 2025) -> None:
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with db.session() as s:
         table = Application.__table__
         ids = bulk.allocate_ids(s, table, n)

@@ -14,16 +14,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Iterator
 
-from zoneinfo import ZoneInfo
-
 from lxml import etree
 
+from grants.clock import BERLIN
 from grants.domain.reconcile import Tx
 
 CAMT053 = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
 _AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,2})?$")
 _ISO_NS = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.\d{3}\.\d{3}\.\d{2})$")
-BERLIN = ZoneInfo("Europe/Berlin")
 HEAD_LIMIT = 1 << 20   # the prolog before the root element may not be larger than this
 
 

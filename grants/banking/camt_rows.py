@@ -26,8 +26,19 @@ from typing import IO, Iterator
 
 from lxml import etree
 
-from grants.banking.camt import (_ISO_NS, CAMT053, StatementError, StatementInfo, _amount, _datetime, _day,
-                                 _HeadCheckedStream, _local, _Paths, _t)
+from grants.banking.camt import (
+    _ISO_NS,
+    CAMT053,
+    StatementError,
+    StatementInfo,
+    _amount,
+    _datetime,
+    _day,
+    _HeadCheckedStream,
+    _local,
+    _Paths,
+    _t,
+)
 
 
 @dataclass

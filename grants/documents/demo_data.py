@@ -3,13 +3,12 @@ so that staff see at once how the layout copes."""
 
 from __future__ import annotations
 
-from datetime import date
-
+from grants import clock
 from grants.documents import render
 
 DEMO = {
     "recipient": ["Nachbarschaftshilfe Schinkel e.V.", "Bremer Straße 12", "49084 Osnabrück"],
-    "today": render.german_date(date.today()), "file_number": "DQD-2026-0042", "title": "Interkulturelles Nachbarschaftsfest",
+    "today": render.german_date(clock.today()), "file_number": "DQD-2026-0042", "title": "Interkulturelles Nachbarschaftsfest",
     "quarter": "Schinkel", "submitted_on": "01.10.2026", "decided_on": "04.11.2026", "requested": "2.400,00 €",
     "reasons": "Die Honorarkosten werden nur zur Hälfte gefördert.", "partial": False, "amount": "2.400,00 €",
     "amount_words": "zweitausendvierhundert Euro",
@@ -21,7 +20,7 @@ DEMO = {
     "total": "432,94 €", "pay_by": "30.11.2027", "fund_iban": "DE89 3704 0044 0532 0130 00", "interest_waived": False,
 }
 SESSION = {
-    "recipient": ["Koordinierungsstab Integration"], "today": render.german_date(date.today()), "number": 7,
+    "recipient": ["Koordinierungsstab Integration"], "today": render.german_date(clock.today()), "number": 7,
     "date": "25.11.2026", "place": "Rathaus, Raum 201", "opened": "14:00", "closed": "15:30",
     "present": ["Dr. Meral Yıldız, Vorsitz", "Thomas Brandt", "Anna Kowalski"], "absent": ["Leyla Demir"],
     "quorum": "gegeben (3 von 4 stimmberechtigten Mitgliedern)",

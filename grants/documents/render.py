@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from grants.paths import LETTER_TEMPLATES
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from grants.paths import LETTER_TEMPLATES
 
 TEMPLATES = LETTER_TEMPLATES
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from grants.flows import NO_RESULTS, runtime
+from grants import runtime
+from grants.flows import NO_RESULTS
 from grants.models import Message
 from grants.services import messenger
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from prefect import flow
 from sqlalchemy import select
 
-from grants.config import TIMEZONE
-from grants.flows import NO_RESULTS, runtime
+from grants import clock, runtime
+from grants.flows import NO_RESULTS
 
 RECLAIM_KIND = "reclaim"
 
@@ -18,7 +17,7 @@ def _day(today: str | None) -> date:
     """The day a daily flow works for: the one asked for, else today on the city's clock (a
     scheduled run has no parameters, and on a machine that runs on UTC 00:30 in Berlin is still
     yesterday)."""
-    return date.fromisoformat(today) if today else datetime.now(ZoneInfo(TIMEZONE)).date()
+    return date.fromisoformat(today) if today else clock.today()
 
 
 def _letter(case_id: int, kind: str, template: str, title: str, data_of) -> dict:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prefect import flow, task
 
+from grants import runtime
 from grants.documents import render
-from grants.flows import NO_RESULTS, runtime
+from grants.flows import NO_RESULTS
 from grants.services import receipts
 
 

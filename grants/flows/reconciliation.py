@@ -6,8 +6,9 @@ from pathlib import Path
 
 from prefect import flow, task
 
+from grants import runtime
 from grants.banking.camt import StatementError
-from grants.flows import NO_RESULTS, runtime
+from grants.flows import NO_RESULTS
 from grants.models import User
 from grants.services import statements
 from grants.services.actor import Actor

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from grants.flows import NO_RESULTS, runtime
+from grants import runtime
+from grants.flows import NO_RESULTS
 from grants.services import screening
 
 

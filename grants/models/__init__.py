@@ -4,8 +4,18 @@ from grants.models.audit import AuditEvent
 from grants.models.banking import BankEntry, BankStatement
 from grants.models.base import Base
 from grants.models.case import Application, Attachment, Comment, CostItem, OtherFunding, ScreeningVerdict
-from grants.models.committee import (AgendaItem, Attendance, Committee, CommitteeMember, ConflictOfInterest,
-                                     Decision, MinutesSignature, Session, SessionNote, Vote)
+from grants.models.committee import (
+                                     AgendaItem,
+                                     Attendance,
+                                     Committee,
+                                     CommitteeMember,
+                                     ConflictOfInterest,
+                                     Decision,
+                                     MinutesSignature,
+                                     Session,
+                                     SessionNote,
+                                     Vote,
+)
 from grants.models.fund import EntryKind, LedgerEntry, Payout, PayoutRun
 from grants.models.jobs import FlowJob
 from grants.models.letter import Letter

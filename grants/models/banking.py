@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grants.models.base import Base, Money, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, Money, UTCDateTime
 
 
 class BankStatement(Base):
@@ -31,7 +32,7 @@ class BankStatement(Base):
     closing_negative: Mapped[bool] = mapped_column(default=False)
     entry_count: Mapped[int] = mapped_column(Integer, default=0)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class BankEntry(Base):

@@ -3,7 +3,7 @@ PostgreSQL) and the column types the domain needs."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator
@@ -22,10 +22,6 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Money(TypeDecorator):

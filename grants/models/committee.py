@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.models.base import Base, Money, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, Money, UTCDateTime
 
 
 class Committee(Base):
@@ -71,7 +72,7 @@ class Attendance(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("committee_session.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("committee_member.id"))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class AgendaItem(Base):
@@ -104,7 +105,7 @@ class ConflictOfInterest(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("committee_member.id"))
     reason: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Vote(Base):
@@ -116,7 +117,7 @@ class Vote(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("committee_member.id"))
     choice: Mapped[str] = mapped_column(String(10))            # yes | no | abstain | object (circulation)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Decision(Base):
@@ -132,7 +133,7 @@ class Decision(Base):
     votes_yes: Mapped[int] = mapped_column(Integer, default=0)
     votes_no: Mapped[int] = mapped_column(Integer, default=0)
     votes_abstain: Mapped[int] = mapped_column(Integer, default=0)
-    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class MinutesSignature(Base):
@@ -143,7 +144,7 @@ class MinutesSignature(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("committee_session.id"), index=True)
     capacity: Mapped[str] = mapped_column(String(20))          # chair | minute_taker
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     content_sha256: Mapped[str] = mapped_column(String(64), default="")
 
 

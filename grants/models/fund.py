@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grants.models.base import Base, Money, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, Money, UTCDateTime
 
 
 class EntryKind(StrEnum):
@@ -40,7 +41,7 @@ class LedgerEntry(Base):
     donor: Mapped[str] = mapped_column(String(200), default="")
     purpose: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class PayoutRun(Base):
@@ -55,7 +56,7 @@ class PayoutRun(Base):
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     message_id: Mapped[str | None] = mapped_column(String(35), unique=True)
     file_path: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -80,4 +81,4 @@ class Payout(Base):
     booked_on: Mapped[date | None] = mapped_column(Date)
     return_reason: Mapped[str | None] = mapped_column(String(10))
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grants.models.base import Base, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, UTCDateTime
 
 
 class FlowJob(Base):
@@ -24,6 +25,6 @@ class FlowJob(Base):
     requested_by_id: Mapped[int | None] = mapped_column(Integer)
     prefect_flow_run_id: Mapped[str | None] = mapped_column(String(40))
     worker: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grants.models.base import Base, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, UTCDateTime
 
 
 class Message(Base):
@@ -28,5 +29,5 @@ class Message(Base):
     eml_path: Mapped[str | None] = mapped_column(String(300))
     # files to attach, relative to GRANTS_HOME: [{"path": ..., "filename": ..., "mime": ...}]
     attachments: Mapped[list | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,7 +8,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.models.base import Base, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, UTCDateTime
 
 
 class OrgKind(StrEnum):
@@ -46,7 +47,7 @@ class Organisation(Base):
     bic: Mapped[str | None] = mapped_column(String(11))
     account_holder: Mapped[str | None] = mapped_column(String(140))
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     proofs: Mapped[list[NonProfitProof]] = relationship(back_populates="organisation", order_by="NonProfitProof.issued_on")
     signatories: Mapped[list[Signatory]] = relationship(back_populates="organisation", order_by="Signatory.id")
@@ -64,7 +65,7 @@ class NonProfitProof(Base):
     tax_office: Mapped[str] = mapped_column(String(100))
     tax_number: Mapped[str] = mapped_column(String(30))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     organisation: Mapped[Organisation] = relationship(back_populates="proofs")
 
@@ -92,4 +93,4 @@ class OrgNote(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

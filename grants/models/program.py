@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grants.models.base import Base, Money, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, Money, UTCDateTime
 
 
 class Fund(Base):
@@ -22,7 +23,7 @@ class Fund(Base):
     iban: Mapped[str] = mapped_column(String(34), unique=True)
     bic: Mapped[str | None] = mapped_column(String(11))
     account_holder: Mapped[str] = mapped_column(String(140))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Program(Base):

@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grants.models.base import Base, Money, UTCDateTime, utcnow
+from grants import clock
+from grants.models.base import Base, Money, UTCDateTime
 
 
 class ProofOfUse(Base):
@@ -26,7 +27,7 @@ class ProofOfUse(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     check_note: Mapped[str] = mapped_column(Text, default="")
     unspent: Mapped[Decimal | None] = mapped_column(Money)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class ActualCost(Base):
@@ -59,7 +60,7 @@ class Reminder(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)   # e.g. "report:42:before-30"
     due_on: Mapped[date] = mapped_column(Date)
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Reclaim(Base):
@@ -77,7 +78,7 @@ class Reclaim(Base):
     pay_by: Mapped[date] = mapped_column(Date)
     reasons: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     settled_note: Mapped[str] = mapped_column(Text, default="")
 

@@ -9,13 +9,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.roles import Role, parse_role
 from grants.models import LoginAttempt, Membership, Organisation, User
-from grants.models.base import utcnow
 from grants.services import audit, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
-from grants.services.passwords import hash_password, check_password, needs_rehash, verify_password
+from grants.services.passwords import check_password, hash_password, needs_rehash, verify_password
 
 # Login throttling: per address and per client, over a sliding window.
 WINDOW = timedelta(minutes=15)
@@ -54,7 +54,7 @@ def create_user(db: Session, actor: Actor, email: str, role: str | Role, passwor
         raise Invalid("Ein Konto für Antragstellende braucht eine Organisation.")
     user = User(email=email, name=name or email.split("@")[0], role=role.value,
                 password_hash=hash_password(password) if password else None,
-                email_confirmed_at=utcnow() if confirmed else None, locale=locale)
+                email_confirmed_at=clock.now() if confirmed else None, locale=locale)
     db.add(user)
     db.flush()
     if org is not None:
@@ -76,7 +76,7 @@ def authenticate(db: Session, email: str, password: str, remote_addr: str) -> Us
     """The user if the password is right; None otherwise. Raises LoginThrottled when too many
     failures came for this address or from this client recently."""
     email_n = email.strip().lower()
-    since = utcnow() - WINDOW
+    since = clock.now() - WINDOW
     fails_email = db.scalar(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.email == email_n, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
     fails_client = db.scalar(select(func.count()).select_from(LoginAttempt).where(
@@ -94,7 +94,7 @@ def authenticate(db: Session, email: str, password: str, remote_addr: str) -> Us
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.now()
     audit.record(db, Actor.of(user), "login", obj=user)
     return user
 
@@ -160,7 +160,7 @@ def confirm_email(db: Session, secret: str, token: str) -> User:
     if user is None or user.email != data.get("e"):
         raise Invalid("Der Bestätigungslink ist ungültig.")
     if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
+        user.email_confirmed_at = clock.now()
         audit.record(db, Actor.of(user), "email_confirmed", obj=user)
     return user
 

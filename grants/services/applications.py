@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.roles import Perm
 from grants.models import Application, CostItem, OtherFunding, Program
-from grants.models.base import utcnow
 from grants.services import audit, cases
 from grants.services.actor import Actor
 from grants.services.errors import Forbidden
@@ -42,7 +42,7 @@ def create_draft(db: Session, actor: Actor, program: Program, organisation_id: i
 
 def submit(db: Session, actor: Actor, case: Application) -> Application:
     """Draft -> submitted: the file number is given here, once."""
-    now = utcnow()
+    now = clock.now()
     if case.file_number is None:
         case.file_number = next_file_number(db, case.program, now.year)
     case.submitted_at = now

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.roles import Perm
 from grants.models import Application, BankEntry, BankStatement, LedgerEntry, Payout
-from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
@@ -36,7 +34,7 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
     if kind not in allowed:
         raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
     statement = db.get(BankStatement, entry.statement_id)
-    booked_on = entry.booking_date or date.today()
+    booked_on = entry.booking_date or clock.today()
     base = dict(fund_id=statement.fund_id, amount=entry.amount, booked_on=booked_on, bank_entry_id=entry.id,
                 created_by_id=actor.user_id)
     if kind == "donation":
@@ -69,7 +67,7 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
         raise Invalid("Bitte sagen Sie kurz, was diese Buchung ist.")
     entry.match_state = "assigned" if kind != "other" else "ignored"
     entry.match_kind = kind
-    entry.assigned_by_id, entry.assigned_at = actor.user_id, utcnow()
+    entry.assigned_by_id, entry.assigned_at = actor.user_id, clock.now()
     audit.record(db, actor, "bank_entry_assigned", obj=entry, application_id=entry.application_id,
                  reason=note.strip(), data={"kind": kind, "amount": str(entry.amount)})
     return entry

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.roles import Perm
 from grants.domain.workflow import BY_ACTION, State, check_transition
 from grants.models import Application, AuditEvent
-from grants.models.base import utcnow
 from grants.services import audit, jobs
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, NotFound
@@ -65,7 +65,7 @@ def transition(db: Session, case: Application, action: str, actor: Actor, *, rea
     target = BY_ACTION[action].target
     old = case.state
     case.state = target.value
-    case.state_changed_at = utcnow()
+    case.state_changed_at = clock.now()
     event = audit.record(db, actor, action, obj=case, application_id=case.id, from_state=old,
                          to_state=target.value, reason=reason.strip(), data=data)
     flows = FOLLOW_UP.get(action, ())

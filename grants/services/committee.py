@@ -3,20 +3,29 @@ votes, and closing a session into decisions. The rules are in grants.domain.comm
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain import committee as rules
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
-from grants.models import (AgendaItem, Application, Attendance, Committee, CommitteeMember, ConflictOfInterest,
-                           Decision, Session as Meeting, User, Vote)
-from grants.models.base import utcnow
-from grants.services import audit, cases, messenger
-from grants.services import fund as fund_service
+from grants.models import (
+    AgendaItem,
+    Application,
+    Attendance,
+    Committee,
+    CommitteeMember,
+    ConflictOfInterest,
+    Decision,
+    User,
+    Vote,
+)
+from grants.models import Session as Meeting
+from grants.services import audit, cases, ledger, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -71,15 +80,16 @@ def plan_session(db: Session, actor: Actor, committee_id: int, starts_at: dateti
 
 
 def next_session(db: Session, committee_id: int, now: datetime | None = None) -> Meeting | None:
-    now = now or utcnow()
+    now = now or clock.now()
     return db.scalar(select(Meeting).where(Meeting.committee_id == committee_id, Meeting.kind == "meeting",
                                            Meeting.state.in_(("planned", "invited")), Meeting.starts_at > now)
                      .order_by(Meeting.starts_at).limit(1))
 
 
 def ensure_schedule(db: Session, committee_id: int, now: datetime, *, weekday: int = 2, hour: int = 14) -> Meeting:
-    """Keep the next regular session planned (default every second week, Wednesdays 14:00)."""
-    today = now.date()
+    """Keep the next regular session planned (default every second week, Wednesdays 14:00 in
+    Osnabrück, summer or winter)."""
+    today = clock.local_date(now)
     existing = next_session(db, committee_id, now)
     if existing is not None:
         return existing
@@ -87,12 +97,12 @@ def ensure_schedule(db: Session, committee_id: int, now: datetime, *, weekday: i
     last = db.scalar(select(Meeting.starts_at).where(Meeting.committee_id == committee_id, Meeting.kind == "meeting")
                      .order_by(Meeting.starts_at.desc()).limit(1))
     if last is not None:
-        first = last.date()
+        first = clock.local_date(last)
     else:
         first = today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
     day = rules.next_sessions(first, committee.interval_days, today + timedelta(days=1), 1)[0]
     return plan_session(db, Actor.system("schedule"), committee_id,
-                        datetime.combine(day, time(hour, 0), timezone.utc))
+                        clock.at(day, time(hour, 0)))
 
 
 def build_agenda(db: Session, session_id: int) -> list[AgendaItem]:
@@ -128,20 +138,20 @@ def invite(db: Session, session_id: int, base_url: str) -> int:
     members = db.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
                          .where(CommitteeMember.committee_id == m.committee_id, CommitteeMember.active.is_(True))).all()
     items = db.scalar(select(func.count()).select_from(AgendaItem).where(AgendaItem.session_id == m.id))
-    fund = fund_service.default_fund(db)
-    available = fund_service.balances(db, fund.id).available if fund else Decimal("0")
+    fund = ledger.default_fund(db)
+    available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     for member, user in members:
         messenger.send(db, key=f"invite-session:{m.id}:{member.id}", to=user.email, template="session_invitation",
                        user_id=user.id,
                        subject=f"Einladung: {m.number}. Sitzung des Koordinierungsstabs Integration",
                        body=(f"Guten Tag {user.name},\n\nder Koordinierungsstab Integration tagt am "
-                             f"{m.starts_at.astimezone().strftime('%d.%m.%Y um %H:%M Uhr')} ({m.place}).\n"
+                             f"{clock.local(m.starts_at).strftime('%d.%m.%Y um %H:%M Uhr')} ({m.place}).\n"
                              f"Auf der Tagesordnung stehen {items} Anträge. Im Fonds sind derzeit "
                              f"{available:.2f} € verfügbar.\n\nTagesordnung und Unterlagen (auch als PDF zum Drucken):\n"
                              f"{base_url}/koordinierungsstab/sitzung/{m.id}\n\nBitte erklären Sie eine Befangenheit "
                              "vor der Sitzung auf dieser Seite.\n\nStadt Osnabrück – Fachdienst Integration"))
     if m.state == "planned":
-        m.state, m.invited_at = "invited", utcnow()
+        m.state, m.invited_at = "invited", clock.now()
         audit.record(db, Actor.system("agenda"), "session_invited", obj=m, data={"members": len(members)})
     return len(members)
 
@@ -191,7 +201,7 @@ def set_attendance(db: Session, actor: Actor, session_id: int, member_id: int, p
     if row is None:
         db.add(Attendance(session_id=session_id, member_id=member_id, present=present))
     else:
-        row.present, row.recorded_at = present, utcnow()
+        row.present, row.recorded_at = present, clock.now()
     audit.record(db, actor, "attendance", obj=m, data={"member": member_id, "present": present})
 
 
@@ -214,7 +224,7 @@ def open_session(db: Session, actor: Actor, session_id: int) -> Meeting:
         raise Conflict("Diese Sitzung kann nicht eröffnet werden.")
     if m.invited_at is None:
         raise Conflict("Es wurden noch nicht alle Mitglieder eingeladen.")
-    m.state, m.opened_at = "open", utcnow()
+    m.state, m.opened_at = "open", clock.now()
     audit.record(db, actor, "session_opened", obj=m)
     return m
 
@@ -265,8 +275,8 @@ def approved_not_committed(db: Session, fund_id: int, except_item: int | None = 
 
 def money_left(db: Session, item: AgendaItem) -> Decimal:
     """Available for this item: the fund's balance less what other items were approved with."""
-    fund = fund_service.fund_for_program(db, item.application.program_id)
-    return fund_service.balances(db, fund.id).available - approved_not_committed(db, fund.id, item.id)
+    fund = ledger.fund_for_program(db, item.application.program_id)
+    return ledger.balances(db, fund.id).available - approved_not_committed(db, fund.id, item.id)
 
 
 def _require_money(db: Session, item: AgendaItem, need: Decimal) -> None:
@@ -297,7 +307,7 @@ def cast_vote(db: Session, actor: Actor, item_id: int, member_id: int, choice: s
         vote = Vote(agenda_item_id=item_id, member_id=member_id, choice=choice, entered_by_id=actor.user_id)
         db.add(vote)
     else:
-        vote.choice, vote.entered_by_id, vote.cast_at = choice, actor.user_id, utcnow()
+        vote.choice, vote.entered_by_id, vote.cast_at = choice, actor.user_id, clock.now()
     db.flush()
     return vote
 
@@ -348,7 +358,7 @@ def close_session(db: Session, actor: Actor, session_id: int) -> Meeting:
         raise Conflict("Nur eine eröffnete Sitzung kann geschlossen werden.")
     for item in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id, AgendaItem.outcome.is_(None))):
         item.outcome, item.motion_reasons = "defer", item.motion_reasons or "In der Sitzung nicht abschließend beraten."
-    m.state, m.closed_at = "closed", utcnow()
+    m.state, m.closed_at = "closed", clock.now()
     audit.record(db, actor, "session_closed", obj=m)
     jobs.enqueue(db, DECIDE_FLOW, f"{DECIDE_FLOW}:{m.id}", session_id=m.id)
     return m
@@ -371,8 +381,8 @@ def record_decisions(db: Session, session_id: int) -> dict:
         counts = dict(votes)
         outcome = item.outcome or "defer"
         amount = item.motion_amount if outcome in ("approve", "approve_partly") else None
-        if amount is not None and amount > fund_service.balances(
-                db, fund_service.fund_for_program(db, case.program_id).id).available:
+        if amount is not None and amount > ledger.balances(
+                db, ledger.fund_for_program(db, case.program_id).id).available:
             # the checks in the session count every approval; this is the last guard (two sessions
             # at once): no money is bound that is not there, and the flow does not fail for ever
             audit.record(db, system, "approval_deferred_for_money", obj=item, application_id=case.id,
@@ -382,7 +392,7 @@ def record_decisions(db: Session, session_id: int) -> dict:
             item.motion_reasons = ("Bewilligt, aber der Fonds reichte bei der Buchung nicht; der Antrag kommt "
                                    "in die nächste Sitzung.")
         if amount is not None:
-            fund_service.commit_grant(db, system, case.id, amount)
+            ledger.commit_grant(db, system, case.id, amount)
             from grants.models import Program
             from grants.services.letters import report_due
 
@@ -412,7 +422,7 @@ def _tell_applicant(db: Session, case, outcome: str, m: Meeting) -> None:
         messenger.send(db, key=f"decision:{case.id}:{m.id}:{email}", to=email, template="decision_notice",
                        application_id=case.id, subject=f"Entscheidung zu Ihrem Antrag {case.file_number}",
                        body=(f"Guten Tag,\n\nder Koordinierungsstab Integration hat in seiner Sitzung am "
-                             f"{m.starts_at.astimezone().strftime('%d.%m.%Y')} über Ihren Antrag „{case.title}“ beraten: "
+                             f"{clock.local(m.starts_at).strftime('%d.%m.%Y')} über Ihren Antrag „{case.title}“ beraten: "
                              f"Er wurde {words}.\n"
                              + ("Den schriftlichen Bescheid erhalten Sie in Kürze; erst er ist verbindlich.\n"
                                 if outcome != "defer" else "")
@@ -427,7 +437,7 @@ def start_circulation(db: Session, actor: Actor, committee_id: int, case_ids: li
     proposed amount; they vote online until the deadline."""
 
     _require_chair(actor)
-    if deadline <= utcnow():
+    if deadline <= clock.now():
         raise Invalid("Die Frist muss in der Zukunft liegen.")
     if not case_ids:
         raise Invalid("Bitte wählen Sie mindestens einen Antrag.")
@@ -442,7 +452,7 @@ def start_circulation(db: Session, actor: Actor, committee_id: int, case_ids: li
         cases.transition(db, case, "put_on_agenda", actor, data={"circulation": m.number})
     db.flush()
     invite(db, m.id, base_url)
-    m.state, m.opened_at = "open", utcnow()
+    m.state, m.opened_at = "open", clock.now()
     audit.record(db, actor, "circulation_started", obj=m, data={"cases": case_ids, "deadline": deadline.isoformat()})
     return m
 
@@ -469,7 +479,7 @@ def cast_written_vote(db: Session, actor: Actor, item_id: int, choice: str) -> V
         vote = Vote(agenda_item_id=item_id, member_id=me.id, choice=choice, entered_by_id=actor.user_id)
         db.add(vote)
     else:
-        vote.choice, vote.cast_at = choice, utcnow()
+        vote.choice, vote.cast_at = choice, clock.now()
     db.flush()
     audit.record(db, actor, "written_vote", obj=item, application_id=item.application_id, data={"choice": choice})
     return vote
@@ -504,7 +514,7 @@ def evaluate_circulations(db: Session, now: datetime) -> list[int]:
             audit.record(db, system, "circulation_evaluated", obj=item, application_id=item.application_id,
                          data={"state": r.state, "yes": r.yes, "no": r.no, "abstain": r.abstain})
         if not pending:
-            m.state, m.closed_at = "closed", utcnow()
+            m.state, m.closed_at = "closed", clock.now()
             audit.record(db, system, "session_closed", obj=m)
             jobs.enqueue(db, DECIDE_FLOW, f"{DECIDE_FLOW}:{m.id}", session_id=m.id)
             closed.append(m.id)

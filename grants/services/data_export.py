@@ -12,8 +12,20 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.models import (Application, Attachment, AuditEvent, Comment, Decision, Letter, Membership, Message,
-                           NonProfitProof, Organisation, Payout, User)
+from grants.models import (
+    Application,
+    Attachment,
+    AuditEvent,
+    Comment,
+    Decision,
+    Letter,
+    Membership,
+    Message,
+    NonProfitProof,
+    Organisation,
+    Payout,
+    User,
+)
 from grants.services import audit
 from grants.services.actor import Actor
 from grants.services.errors import NotFound

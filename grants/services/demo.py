@@ -10,13 +10,30 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.config import Config
 from grants.db import Database
 from grants.domain.sepa import end_to_end_id, remittance_for
 from grants.domain.workflow import State
-from grants.models import (AgendaItem, Application, Committee, CommitteeMember, Decision, Fund, LedgerEntry,
-                           Membership, NonProfitProof, Organisation, OrgKind, Payout, Program, ProofKind,
-                           Session as CommitteeSession, Signatory, User)
+from grants.models import (
+    AgendaItem,
+    Application,
+    Committee,
+    CommitteeMember,
+    Decision,
+    Fund,
+    LedgerEntry,
+    Membership,
+    NonProfitProof,
+    Organisation,
+    OrgKind,
+    Payout,
+    Program,
+    ProofKind,
+    Signatory,
+    User,
+)
+from grants.models import Session as CommitteeSession
 from grants.services import accounts, applications, cases
 from grants.services.actor import Actor
 
@@ -45,7 +62,7 @@ def load(db: Database, config: Config) -> list[tuple[str, str, str]]:
     with db.session() as s:
         if s.scalar(select(Program).where(Program.code == "DQD")) is not None:
             return []
-        today = date.today()
+        today = clock.today()
         created = _users_and_orgs(s)
         fund, program, committee = _program(s)
         _donations(s, fund, today)
@@ -63,7 +80,7 @@ def _users_and_orgs(s: Session) -> list[tuple[str, str, str]]:
                      account_holder="Nachbarschaftshilfe Schinkel e.V."),
         Organisation(name="Ev.-luth. Kirchengemeinde St. Marien", kind=OrgKind.PARISH, street="Markt 11",
                      postcode="49074", city="Osnabrück", email="pfarrbuero@st-marien-os.example",
-                     parish_resolution_on=date.today() - timedelta(days=60), seal_confirmed=True,
+                     parish_resolution_on=clock.today() - timedelta(days=60), seal_confirmed=True,
                      iban="DE75512108001245126199", bic="SOGEDEFFXXX",
                      account_holder="Ev.-luth. Kirchengemeinde St. Marien Osnabrück"),
         Organisation(name="Kulturbrücke Osnabrück gGmbH", kind=OrgKind.OTHER, street="Lotter Straße 43",
@@ -76,10 +93,10 @@ def _users_and_orgs(s: Session) -> list[tuple[str, str, str]]:
     s.flush()
     s.add_all([
         NonProfitProof(organisation_id=orgs[0].id, kind=ProofKind.EXEMPTION_NOTICE,
-                       issued_on=date.today() - timedelta(days=400), tax_office="Finanzamt Osnabrück-Stadt",
+                       issued_on=clock.today() - timedelta(days=400), tax_office="Finanzamt Osnabrück-Stadt",
                        tax_number="66/270/12345"),
         NonProfitProof(organisation_id=orgs[2].id, kind=ProofKind.EXEMPTION_NOTICE,
-                       issued_on=date.today() - timedelta(days=900), tax_office="Finanzamt Osnabrück-Land",
+                       issued_on=clock.today() - timedelta(days=900), tax_office="Finanzamt Osnabrück-Land",
                        tax_number="65/200/54321"),
         Signatory(organisation_id=orgs[0].id, name="Karin Meyer", function="1. Vorsitzende", position=1),
         Signatory(organisation_id=orgs[0].id, name="Ahmad Nouri", function="Kassenwart", position=2),
@@ -197,7 +214,7 @@ def _actor(s: Session, role: str, org_id: int | None = None) -> Actor:
 
 def _cases(s: Session, fund: Fund, program: Program, committee: Committee, today: date) -> None:
     orgs = s.scalars(select(Organisation).order_by(Organisation.id)).all()
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     past = CommitteeSession(committee_id=committee.id, number=1, state="closed", place=committee.default_place,
                             starts_at=datetime.combine(today - timedelta(days=10), time(14, 0), timezone.utc),
                             closed_at=now - timedelta(days=10))
@@ -268,7 +285,7 @@ def _proof(s: Session, case: Application, spent: D) -> None:
     """A submitted proof of use: every plan line spent at `spent` of its amount, one receipt each."""
     from grants.models import ActualCost, ProofOfUse, Receipt
 
-    p = ProofOfUse(application_id=case.id, state="submitted", submitted_at=datetime.now(timezone.utc),
+    p = ProofOfUse(application_id=case.id, state="submitted", submitted_at=clock.now(),
                    report="Acht Treffen im Stadtteiltreff: gemeinsames Kochen, Spiele für Kinder, ein Abschlussfest "
                           "mit Nachbarinnen und Nachbarn aus zwölf Ländern." if spent else "",
                    participants_actual=60 if spent else 0, answers={"own_funds_actual": str(case.own_funds),
@@ -279,7 +296,7 @@ def _proof(s: Session, case: Application, spent: D) -> None:
         amount = (item.amount * spent).quantize(D("0.01"))
         s.add(ActualCost(proof_id=p.id, cost_item_id=item.id, description=item.description, amount=amount))
         if amount:
-            s.add(Receipt(proof_id=p.id, paid_on=(case.project_start or date.today()) + timedelta(days=7 * (i + 1)),
+            s.add(Receipt(proof_id=p.id, paid_on=(case.project_start or clock.today()) + timedelta(days=7 * (i + 1)),
                           payee="Stadtteiltreff e.V." if i else "Honorarkraft", purpose=item.description, amount=amount))
     p.unspent = case.granted if not spent else D("0.00")
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.models import AgendaItem, Application, Comment, ConflictOfInterest, Organisation
-from grants.services import fund as fund_service
-from grants.services import screening
+from grants.services import ledger, screening
 
 
 @dataclass
@@ -32,8 +32,8 @@ def items(db: Session, session_id: int) -> list[ItemView]:
                       .join(Application, Application.id == AgendaItem.application_id)
                       .join(Organisation, Organisation.id == Application.organisation_id)
                       .where(AgendaItem.session_id == session_id).order_by(AgendaItem.position)).all()
-    fund = fund_service.default_fund(db)
-    available = fund_service.balances(db, fund.id).available if fund else Decimal("0")
+    fund = ledger.default_fund(db)
+    available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     if fund:        # approvals the decision flow has not bound yet are gone all the same
         from grants.services.committee import approved_not_committed
 
@@ -58,11 +58,11 @@ def pdf(db: Session, session_id: int) -> bytes:
     from grants.models import Session as Meeting
 
     m = db.get(Meeting, session_id)
-    fund = fund_service.default_fund(db)
-    available = fund_service.balances(db, fund.id).available if fund else Decimal("0")
+    fund = ledger.default_fund(db)
+    available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     fmt = render.german_date
     data = {"recipient": ["Mitglieder des Koordinierungsstabs Integration"], "today": fmt(m.starts_at.date()),
-            "number": m.number, "date": m.starts_at.astimezone().strftime("%d.%m.%Y, %H:%M Uhr"), "place": m.place,
+            "number": m.number, "date": clock.local(m.starts_at).strftime("%d.%m.%Y, %H:%M Uhr"), "place": m.place,
             "available": render.euro(available), "items": []}
     for v in items(db, session_id):
         c = v.case

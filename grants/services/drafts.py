@@ -7,15 +7,15 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain import form_spec
-from grants.paths import FORMS_DIR
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Attachment, CostItem, Organisation, OtherFunding, Program
+from grants.paths import FORMS_DIR
 from grants.services import applications, cases
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid
@@ -102,7 +102,7 @@ def missing(db: Session, case: Application, today: date | None = None) -> list[f
     v = values(case)
     v["attachments"] = db.scalars(select(Attachment.id).where(Attachment.application_id == case.id)).all()
     found = form_spec.missing(spec, v, org.kind.value, min_amount=program.min_amount, max_amount=program.max_amount,
-                              today=today or date.today())
+                              today=today or clock.today())
     return found + form_spec.still_invalid(spec, org.kind.value, raw_inputs(case), found)
 
 

@@ -1,42 +1,23 @@
-"""Reading the fund: balances and payouts."""
+"""The finance staff's view of the fund and the corrections they book by hand: payouts, the ledger
+export, monthly and per-Stadtteil sums, the reconciliation check, manual donations and
+reclassified credits. Built on grants.services.ledger."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from grants.domain.ledger import Balances, compute_balances
-from grants.models import Fund, LedgerEntry, Payout, Program
-
-
-def default_fund(db: Session) -> Fund | None:
-    return db.scalar(select(Fund).order_by(Fund.id).limit(1))
-
-
-def balances(db: Session, fund_id: int) -> Balances:
-    net: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    # SUM over the Money column adds integer cents in SQL and comes back as Decimal: exact
-    rows = db.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
-                      .where(LedgerEntry.fund_id == fund_id, LedgerEntry.kind != "reversal")
-                      .group_by(LedgerEntry.kind))
-    for kind, total in rows:
-        net[kind] += total or Decimal("0.00")
-    reversed_ = aliased(LedgerEntry)
-    rows = db.execute(select(reversed_.kind, func.sum(LedgerEntry.amount))
-                      .join(reversed_, LedgerEntry.reverses_id == reversed_.id)
-                      .where(LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "reversal")
-                      .group_by(reversed_.kind))
-    for kind, total in rows:
-        net[kind] -= total or Decimal("0.00")
-    return compute_balances(net)
+from grants.domain.ledger import CaseMoney, problems
+from grants.domain.roles import Perm
+from grants.models import Application, BankEntry, LedgerEntry, Payout, PayoutRun
+from grants.services import audit, reclaims
+from grants.services.errors import Conflict, Invalid, NotFound
+from grants.services.ledger import balances
 
 
 def payouts(db: Session, state: str | None = None) -> list[tuple[Payout, str | None]]:
-    from grants.models import Application
-
     stmt = (select(Payout, Application.file_number)
             .join(Application, Application.id == Payout.application_id)
             .order_by(Payout.id))
@@ -45,16 +26,9 @@ def payouts(db: Session, state: str | None = None) -> list[tuple[Payout, str | N
     return [(p, fn) for p, fn in db.execute(stmt)]
 
 
-def fund_for_program(db: Session, program_id: int) -> Fund:
-    return db.scalar(select(Fund).join(Program, Program.fund_id == Fund.id).where(Program.id == program_id))
-
-
 def record_donation(db: Session, actor, fund_id: int, donor: str, booked_on, amount: Decimal,
                     purpose: str = "") -> LedgerEntry:
     """A donation recorded by hand (e.g. a cheque, cash at an event)."""
-    from grants.domain.roles import Perm
-    from grants.services import audit
-    from grants.services.errors import Invalid
 
     actor.require(Perm.FINANCE_PREPARE)
     if amount <= 0:
@@ -76,8 +50,6 @@ SIGN = {"donation": 1, "refund": 1, "payout": -1, "payout_return": 1, "commitmen
 
 def ledger_rows(db: Session, fund_id: int):
     """Every ledger entry with its case, oldest first, for the export to the city's accounting."""
-    from grants.models import Application
-
     return db.execute(select(LedgerEntry, Application.file_number)
                       .outerjoin(Application, Application.id == LedgerEntry.application_id)
                       .where(LedgerEntry.fund_id == fund_id)
@@ -97,8 +69,6 @@ def monthly(db: Session, fund_id: int) -> dict[str, dict[str, Decimal]]:
 
 def paid_by_quarter(db: Session, fund_id: int) -> list[tuple[str, Decimal]]:
     """Paid out (net of returns) per Stadtteil, largest first."""
-    from grants.models import Application
-
     totals: dict[str, Decimal] = {}
     rows = db.execute(select(Application.quarter, LedgerEntry.kind, func.sum(LedgerEntry.amount))
                       .join(Application, Application.id == LedgerEntry.application_id)
@@ -110,8 +80,6 @@ def paid_by_quarter(db: Session, fund_id: int) -> list[tuple[str, Decimal]]:
 
 
 def open_counts(db: Session) -> dict[str, int]:
-    from grants.models import BankEntry, PayoutRun
-
     return {
         "due": db.scalar(select(func.count()).select_from(Payout).where(Payout.state == "due")),
         "to_release": db.scalar(select(func.count()).select_from(PayoutRun).where(PayoutRun.state == "prepared")),
@@ -122,9 +90,6 @@ def open_counts(db: Session) -> dict[str, int]:
 
 def reconciliation_problems(db: Session, fund_id: int) -> list[str]:
     """Check the ledger against its invariants, per fund and per grant, and against the payouts."""
-    from grants.domain.ledger import CaseMoney, problems
-    from grants.models import Application
-
     per_case: dict[str, dict[str, Decimal]] = {}
     rows = db.execute(select(Application.file_number, LedgerEntry.kind, func.sum(LedgerEntry.amount))
                       .join(Application, Application.id == LedgerEntry.application_id)
@@ -160,10 +125,6 @@ def reconciliation_problems(db: Session, fund_id: int) -> list[str]:
 
 def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_number: str = "", reason: str) -> LedgerEntry:
     """A credit booked as a donation was something else: reverse it (never edit) and book it anew."""
-    from grants.domain.roles import Perm
-    from grants.models import Application
-    from grants.services import audit
-    from grants.services.errors import Conflict, Invalid, NotFound
 
     actor.require(Perm.FINANCE_PREPARE)
     entry = db.get(LedgerEntry, entry_id)
@@ -186,8 +147,6 @@ def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_nu
                           purpose=entry.purpose, created_by_id=actor.user_id)
         db.add(new)
         db.flush()
-        from grants.services import reclaims
-
         reclaims.refund_received(db, case.id)
     elif kind != "other":
         raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
@@ -197,37 +156,3 @@ def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_nu
     return new or entry
 
 
-def commit_grant(db: Session, actor, application_id: int, amount: Decimal) -> LedgerEntry:
-    """Bind money for an approved grant. Never beyond what is available, also when several
-    approvals run at once: the fund row is locked (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
-    every transaction here begins IMMEDIATE, so writers queue). Safe to call twice."""
-    from datetime import date
-
-    from grants.domain.ledger import can_commit
-    from grants.domain.money import fmt_plain
-    from grants.models import Application
-    from grants.services import audit
-    from grants.services.errors import Conflict, Invalid
-
-    case = db.get(Application, application_id)
-    if case is None:
-        raise Invalid("Diesen Antrag gibt es nicht.")
-    fund = fund_for_program(db, case.program_id)
-    if db.bind.dialect.name == "postgresql":
-        db.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
-    existing = db.scalar(select(LedgerEntry).where(LedgerEntry.application_id == case.id,
-                                                   LedgerEntry.kind == "commitment"))
-    if existing is not None:
-        return existing
-    b = balances(db, fund.id)
-    if not can_commit(b, amount):
-        raise Conflict("Nicht genug Geld im Fonds: verfügbar sind %(available)s €, die Bewilligung braucht "
-                       "%(amount)s €.", available=fmt_plain(b.available), amount=fmt_plain(amount))
-    entry = LedgerEntry(fund_id=fund.id, kind="commitment", amount=amount, booked_on=date.today(),
-                        application_id=case.id, purpose=f"Bewilligung {case.file_number}",
-                        created_by_id=actor.user_id)
-    db.add(entry)
-    case.granted = amount
-    db.flush()
-    audit.record(db, actor, "funds_committed", obj=entry, application_id=case.id, data={"amount": fmt_plain(amount)})
-    return entry

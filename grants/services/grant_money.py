@@ -1,5 +1,5 @@
-"""What the ledger says about one grant, and winding up the part of a grant that is not kept
-(after the proof of use): unpaid instalments cancelled, their commitment released."""
+"""Settling one grant after the proof of use: what is still to pay, and winding up the part that
+is not kept (unpaid instalments cancelled, their commitment released)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,15 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from grants.domain import proof
 from grants.models import Application, LedgerEntry, Payout
-from grants.services import audit
+from grants.services import audit, ledger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict
 
 ZERO = Decimal("0.00")
-
-
-def net_by_kind(db: Session, case_id: int) -> dict[str, Decimal]:
-    """The sum of each ledger kind for the case, reversals subtracted from the kind they reverse."""
-    out: dict[str, Decimal] = {}
-    for kind, total in db.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
-                                  .where(LedgerEntry.application_id == case_id, LedgerEntry.kind != "reversal")
-                                  .group_by(LedgerEntry.kind)):
-        out[kind] = total or ZERO
-    reversed_ = aliased(LedgerEntry)
-    for kind, total in db.execute(select(reversed_.kind, func.sum(LedgerEntry.amount))
-                                  .join(reversed_, LedgerEntry.reverses_id == reversed_.id)
-                                  .where(reversed_.application_id == case_id, LedgerEntry.kind == "reversal")
-                                  .group_by(reversed_.kind)):
-        out[kind] = out.get(kind, ZERO) - (total or ZERO)
-    return out
-
-
-def paid(db: Session, case_id: int) -> Decimal:
-    k = net_by_kind(db, case_id)
-    return k.get("payout", ZERO) - k.get("payout_return", ZERO)
-
-
-def refunded(db: Session, case_id: int) -> Decimal:
-    return net_by_kind(db, case_id).get("refund", ZERO)
 
 
 def last_payout_day(db: Session, case_id: int) -> date | None:
@@ -49,7 +24,7 @@ def last_payout_day(db: Session, case_id: int) -> date | None:
 
 
 def settlement(db: Session, case: Application, unspent: Decimal) -> proof.Settlement:
-    return proof.settle(case.granted or ZERO, paid(db, case.id), unspent)
+    return proof.settle(case.granted or ZERO, ledger.paid(db, case.id), unspent)
 
 
 def wind_up(db: Session, actor: Actor, case: Application, s: proof.Settlement, booked_on: date) -> None:
@@ -70,7 +45,7 @@ def wind_up(db: Session, actor: Actor, case: Application, s: proof.Settlement, b
         else:
             p.state = "cancelled"
     if s.release > ZERO:
-        entry = LedgerEntry(fund_id=_fund_id(db, case), kind="commitment_release", amount=s.release,
+        entry = LedgerEntry(fund_id=ledger.fund_for_program(db, case.program_id).id, kind="commitment_release", amount=s.release,
                             booked_on=booked_on, application_id=case.id,
                             purpose=f"Nicht benötigt laut Verwendungsnachweis {case.file_number}",
                             created_by_id=actor.user_id)
@@ -80,7 +55,3 @@ def wind_up(db: Session, actor: Actor, case: Application, s: proof.Settlement, b
                      data={"amount": f"{s.release:.2f}"})
 
 
-def _fund_id(db: Session, case: Application) -> int:
-    from grants.services.fund import fund_for_program
-
-    return fund_for_program(db, case.program_id).id

@@ -1,6 +1,6 @@
 """Requesting background work. A job row is written in the same transaction as the change that
 asks for it (transactional outbox): no flow for a change that rolled back, no change without
-its flow. The engine (grants.flows.engine) picks the rows up after commit."""
+its flow. The engine (grants.engine) picks the rows up after commit."""
 
 from __future__ import annotations
 
@@ -27,6 +27,6 @@ def requeue(db: Session, key: str) -> FlowJob | None:
     if job is not None and job.state in ("done", "failed"):
         job.state = "queued"
         job.error = ""
-        # scale-out: a new Prefect run, not the finished one (grants.flows.dispatch)
+        # scale-out: a new Prefect run, not the finished one (grants.engine.dispatch)
         job.prefect_flow_run_id = job.worker = None
     return job

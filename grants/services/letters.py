@@ -12,12 +12,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.documents import render
 from grants.domain import deadlines
 from grants.domain.words import euro_words
 from grants.domain.workflow import DECIDED
 from grants.models import Application, Decision, Letter, Organisation, Program
-from grants.models.base import utcnow
 from grants.services import audit, cases, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, NotFound
@@ -50,8 +50,8 @@ def context(db: Session, case_id: int) -> tuple[str, dict] | None:
     due = report_due(case, program)
     data = {
         "recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
-        "today": fmt(date.today()), "file_number": case.file_number, "title": case.title, "quarter": case.quarter,
-        "submitted_on": fmt((case.submitted_at or utcnow()).date()), "decided_on": fmt(decision.decided_at.date()),
+        "today": fmt(clock.today()), "file_number": case.file_number, "title": case.title, "quarter": case.quarter,
+        "submitted_on": fmt((case.submitted_at or clock.now()).date()), "decided_on": fmt(decision.decided_at.date()),
         "requested": render.euro(case.requested), "reasons": decision.reasons or "",
         "partial": kind == "partial_approval",
         "amount": render.euro(amount) if amount is not None else "", "amount_words": euro_words(amount) if amount else "",
@@ -128,7 +128,7 @@ def dispatch(db: Session, letter: Letter) -> None:
     """Deliver in the portal, announce by mail (with the PDF), record the date the deadline runs from."""
 
     case = db.get(Application, letter.application_id)
-    letter.state, letter.dispatched_at = "dispatched", utcnow()
+    letter.state, letter.dispatched_at = "dispatched", clock.now()
     if letter.released_at is None:
         letter.released_at = letter.dispatched_at
     name = f"{TITLE_OF.get(letter.kind, 'Schreiben')}-{case.file_number}-v{letter.version}.pdf"
@@ -153,7 +153,7 @@ def release(db: Session, actor: Actor, letter_id: int) -> Letter:
         raise NotFound("Dieses Schreiben gibt es nicht.")
     if letter.state != "held":
         raise Conflict("Dieses Schreiben ist schon freigegeben.")
-    letter.released_by_id, letter.released_at = actor.user_id, utcnow()
+    letter.released_by_id, letter.released_at = actor.user_id, clock.now()
     audit.record(db, actor, "letter_released", obj=letter, application_id=letter.application_id)
     dispatch(db, letter)
     return letter

@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.models import Message
-from grants.models.base import utcnow
 from grants.services import jobs
 
 DELIVER_FLOW = "deliver_message"
@@ -83,7 +83,7 @@ def deliver(db: Session, message_id: int, *, smtp_url: str | None, outbox: Path,
         raise
     msg.state = "sent"
     msg.error = ""
-    msg.sent_at = utcnow()
+    msg.sent_at = clock.now()
     return msg
 
 

@@ -8,9 +8,20 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.documents import render
-from grants.models import (AgendaItem, Application, AuditEvent, CommitteeMember, ConflictOfInterest, Letter,
-                           MinutesSignature, Organisation, Session as Meeting, User)
+from grants.models import (
+    AgendaItem,
+    Application,
+    AuditEvent,
+    CommitteeMember,
+    ConflictOfInterest,
+    Letter,
+    MinutesSignature,
+    Organisation,
+    User,
+)
+from grants.models import Session as Meeting
 from grants.services import audit, committee
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, NotFound
@@ -64,10 +75,10 @@ def context(db: Session, session_id: int) -> dict:
                       "motions": motions, "outcome": OUTCOMES.get(item.outcome, item.outcome),
                       "reasons": item.motion_reasons})
     signatures = [f"{'Vorsitz' if s.capacity == 'chair' else 'Schriftführung'}: {u.name}, "
-                  f"elektronisch unterschrieben am {s.signed_at.astimezone().strftime('%d.%m.%Y %H:%M')}"
+                  f"elektronisch unterschrieben am {clock.local(s.signed_at).strftime('%d.%m.%Y %H:%M')}"
                   for s, u in db.execute(select(MinutesSignature, User).join(User, User.id == MinutesSignature.user_id)
                                          .where(MinutesSignature.session_id == m.id).order_by(MinutesSignature.id))]
-    fmt = lambda d: d.astimezone().strftime("%H:%M") if d else "–"  # noqa: E731
+    fmt = lambda d: clock.local(d).strftime("%H:%M") if d else "–"  # noqa: E731
     return {"recipient": ["Koordinierungsstab Integration"], "today": render.german_date(m.starts_at.date()),
             "number": m.number, "date": render.german_date(m.starts_at.date()), "place": m.place,
             "opened": fmt(m.opened_at), "closed": fmt(m.closed_at),
@@ -109,9 +120,11 @@ def render_minutes(data: dict) -> tuple[bytes, bytes]:
 
 def store(db: Session, home, session_id: int, pdf: bytes, docx: bytes) -> Letter:
     """Every rendering is a new version (after each signature the minutes change)."""
-    from grants.services.letters import _write
     from pathlib import Path
+
     from sqlalchemy import func
+
+    from grants.services.letters import _write
 
     version = (db.scalar(select(func.max(Letter.version)).where(Letter.session_id == session_id,
                                                                 Letter.kind == "minutes")) or 0) + 1

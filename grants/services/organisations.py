@@ -11,9 +11,9 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.eligibility import proof_valid_on
 from grants.models import Membership, NonProfitProof, Organisation, OrgKind, ProofKind, Signatory, User
-from grants.models.base import utcnow
 from grants.services import accounts, audit, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -94,7 +94,7 @@ def update_profile(db: Session, actor: Actor, org_id: int, data: dict) -> Organi
     if org.kind == OrgKind.PARISH:
         if "parish_resolution_on" in data:
             d = data["parish_resolution_on"]
-            if d and d > date.today():
+            if d and d > clock.today():
                 raise Invalid("Das Datum des Beschlusses liegt in der Zukunft.")
             org.parish_resolution_on = d
         if "seal_confirmed" in data:
@@ -126,7 +126,7 @@ def add_proof(db: Session, actor: Actor, org_id: int, *, kind: str, issued_on: d
         kind_ = ProofKind(kind)
     except ValueError:
         raise Invalid("Bitte wählen Sie die Art des Nachweises.") from None
-    today = today or date.today()
+    today = today or clock.today()
     if issued_on > today:
         raise Invalid("Das Datum des Bescheids liegt in der Zukunft.")
     if not proof_valid_on(kind_.value, issued_on, today):
@@ -190,6 +190,6 @@ def accept_invite(db: Session, secret: str, token: str, name: str, password: str
     check_password(password)
     user.password_hash = hash_password(password)
     user.name = " ".join(name.split())[:200] or user.name
-    user.email_confirmed_at = utcnow()
+    user.email_confirmed_at = clock.now()
     audit.record(db, Actor.of(user), "invitation_accepted", obj=user)
     return user

@@ -12,12 +12,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.banking import pain
 from grants.domain.roles import Perm
 from grants.domain.sepa import end_to_end_id, missing_payee_details, remittance_for
 from grants.domain.workflow import State
 from grants.models import Application, Fund, Organisation, Payout, PayoutRun, Program
-from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid
@@ -57,7 +57,7 @@ def plan(db: Session, actor: Actor) -> list[Payout]:
             p = Payout(application_id=case.id, fund_id=program.fund_id, instalment=n, amount=part,
                        iban=org.iban, bic=org.bic, account_holder=org.account_holder,
                        remittance=remittance_for(case.file_number), end_to_end_id=f"tmp-{case.id}-{n}",
-                       state="due", due_on=date.today())
+                       state="due", due_on=clock.today())
             db.add(p)
             db.flush()
             p.end_to_end_id = end_to_end_id(case.file_number, p.id)
@@ -123,7 +123,7 @@ def release_run(db: Session, actor: Actor, run_id: int) -> PayoutRun:
         raise Conflict("Dieser Zahllauf ist schon freigegeben.")
     if run.prepared_by_id == actor.user_id:
         raise Forbidden("Vier-Augen-Prinzip: Wer den Zahllauf vorbereitet hat, darf ihn nicht freigeben.")
-    run.state, run.released_by_id, run.released_at = "released", actor.user_id, utcnow()
+    run.state, run.released_by_id, run.released_at = "released", actor.user_id, clock.now()
     for p in db.scalars(select(Payout).where(Payout.run_id == run.id, Payout.state == "due")):
         p.state = "released"
     audit.record(db, actor, "payout_run_released", obj=run)
@@ -166,8 +166,8 @@ def write_file(db: Session, actor: Actor, out: Path, *, execution_date: date | N
                                town=org.city, country=org.country)
                  for p, _, org, _ in rows]
     xml, msg_id = pain.build(pain.Debtor(fund.account_holder, fund.iban, fund.bic), transfers,
-                             execution_date or next_business_day(date.today()))
-    now = utcnow()
+                             execution_date or next_business_day(clock.today()))
+    now = clock.now()
     run_ids = {p.run_id for p, _, _, _ in rows if p.run_id}
     for p, _, _, _ in rows:
         p.state, p.sent_at = "sent", now

@@ -7,10 +7,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Comment
-from grants.models.base import utcnow
 from grants.services import cases, grant_money, messenger, proofs
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid
@@ -33,11 +33,11 @@ def accept(db: Session, actor: Actor, case_id: int, note: str = "", today: date 
     if s.reclaim > 0:
         raise Conflict("Nach der Rechnung sind %(amount)s € zurückzufordern. Bitte leiten Sie die Rückforderung ein.",
                        amount=f"{s.reclaim:.2f}".replace(".", ","))
-    grant_money.wind_up(db, actor, case, s, today or date.today())
-    p.state, p.checked_by_id, p.checked_at, p.check_note, p.unspent = "accepted", actor.user_id, utcnow(), note.strip(), check.unspent
+    grant_money.wind_up(db, actor, case, s, today or clock.today())
+    p.state, p.checked_by_id, p.checked_at, p.check_note, p.unspent = "accepted", actor.user_id, clock.now(), note.strip(), check.unspent
     cases.transition(db, case, "close", actor, reason=note.strip(),
                      data={"unspent": f"{check.unspent:.2f}", "released": f"{s.release:.2f}"})
-    case.closed_at = utcnow()
+    case.closed_at = clock.now()
     _tell(db, case, f"Verwendungsnachweis geprüft – {case.file_number}",
           f"Ihr Verwendungsnachweis zum Projekt „{case.title}“ ({case.file_number}) ist geprüft und in Ordnung. "
           "Die Zuwendung ist damit abgeschlossen. Bitte bewahren Sie die Originalbelege fünf Jahre auf. "

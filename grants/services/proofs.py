@@ -10,13 +10,13 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain import form_spec, proof
 from grants.domain.workflow import State
 from grants.models import ActualCost, Application, Attachment, Organisation, Program, ProofOfUse, Receipt
-from grants.models.base import utcnow
+from grants.paths import FORMS_DIR
 from grants.services import cases
 from grants.services.actor import Actor
-from grants.paths import FORMS_DIR
 from grants.services.errors import Conflict, Forbidden, Invalid
 
 DEFAULT_FORM = "verwendungsnachweis"
@@ -148,7 +148,7 @@ def submit(db: Session, actor: Actor, case_id: int) -> Application:
     if missing(db, case, p):
         raise Invalid("Der Verwendungsnachweis ist noch nicht vollständig. Bitte ergänzen Sie die markierten Angaben.")
     check = check_of(db, case, p)
-    p.state, p.submitted_at, p.unspent = "submitted", utcnow(), check.unspent
+    p.state, p.submitted_at, p.unspent = "submitted", clock.now(), check.unspent
     p.other_funding_actual = _money((p.answers or {}).get("other_funding_actual")) or Decimal("0.00")
     answers = dict(p.answers or {})
     answers.pop("_raw", None)

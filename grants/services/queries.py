@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
+from grants.domain.roles import Perm
 from grants.models import Application, Organisation
 from grants.services.actor import Actor
-from grants.domain.roles import Perm
 
 
 def case_rows(db: Session, actor: Actor, *, state: str | None = None, limit: int | None = None,

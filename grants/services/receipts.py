@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.documents import render
 from grants.models import Application, Letter, Organisation
-from grants.models.base import utcnow
 from grants.services import audit, messenger
 from grants.services.actor import Actor
 
@@ -29,10 +29,10 @@ def receipt_context(db: Session, case_id: int) -> dict | None:
     period = "–"
     if case.project_start and case.project_end:
         period = f"{render.german_date(case.project_start)} – {render.german_date(case.project_end)}"
-    submitted = (case.submitted_at or utcnow()).date()
+    submitted = (case.submitted_at or clock.now()).date()
     return {
         "recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
-        "today": render.german_date(utcnow().date()), "file_number": case.file_number,
+        "today": render.german_date(clock.now().date()), "file_number": case.file_number,
         "submitted_on": render.german_date(submitted), "title": case.title, "quarter": case.quarter,
         "period": period, "requested": render.euro(case.requested),
     }
@@ -54,7 +54,7 @@ def store_receipt(db: Session, home: Path, case_id: int, pdf: bytes, docx: bytes
     letter = Letter(application_id=case.id, kind="receipt", version=1, state="dispatched", pdf_path=str(rel),
                     docx_path=str(docx_rel) if docx else "", pdf_sha256=hashlib.sha256(pdf).hexdigest(),
                     docx_sha256=hashlib.sha256(docx).hexdigest() if docx else "",
-                    released_at=utcnow(), dispatched_at=utcnow())
+                    released_at=clock.now(), dispatched_at=clock.now())
     db.add(letter)
     db.flush()
     recipients = messenger.organisation_recipients(db, case.organisation_id)

@@ -12,12 +12,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain import deadlines
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, LedgerEntry, Program, Reclaim
-from grants.models.base import utcnow
-from grants.services import cases, grant_money, jobs, proofs
+from grants.services import cases, grant_money, jobs, ledger, proofs
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid
 
@@ -55,7 +55,7 @@ def start(db: Session, actor: Actor, case_id: int, *, amount: str | Decimal, rea
     """Revoke and reclaim `amount` of what was paid: the reclaim with its interest, the expected
     refund in the ledger, unpaid instalments cancelled, and the Rückforderungsbescheid asked for."""
     actor.require(Perm.CHECK_PROOF)
-    today = today or date.today()
+    today = today or clock.today()
     case = cases.get_case(db, actor, case_id, for_update=True)
     if case.state not in (State.REPORT_SUBMITTED.value, State.REPORT_DUE.value):
         raise Conflict("Eine Rückforderung ist in diesem Stand des Antrags nicht möglich.")
@@ -65,7 +65,7 @@ def start(db: Session, actor: Actor, case_id: int, *, amount: str | Decimal, rea
         amount = Decimal(str(amount).replace(",", ".")) if not isinstance(amount, Decimal) else amount
     except InvalidOperation:
         raise Invalid("Bitte geben Sie einen Betrag wie 250,00 an.") from None
-    paid = grant_money.paid(db, case.id)
+    paid = ledger.paid(db, case.id)
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise Invalid("Bitte geben Sie einen Betrag wie 250,00 an.")
     if amount > paid:
@@ -85,8 +85,8 @@ def start(db: Session, actor: Actor, case_id: int, *, amount: str | Decimal, rea
     unspent_total = (case.granted or ZERO) - (paid - amount)
     grant_money.wind_up(db, actor, case, grant_money.settlement(db, case, unspent_total), today)
     if p is not None:
-        p.state, p.checked_by_id, p.checked_at, p.check_note = "reclaim", actor.user_id, utcnow(), reasons.strip()
-    fund_id = grant_money._fund_id(db, case)
+        p.state, p.checked_by_id, p.checked_at, p.check_note = "reclaim", actor.user_id, clock.now(), reasons.strip()
+    fund_id = ledger.fund_for_program(db, case.program_id).id
     db.add(LedgerEntry(fund_id=fund_id, kind="reclaim", amount=reclaim.total, booked_on=today, application_id=case.id,
                        purpose=f"Rückforderung {case.file_number}: {amount:.2f} € und Zinsen {interest:.2f} €",
                        created_by_id=actor.user_id))
@@ -105,7 +105,7 @@ def outstanding(db: Session, case_id: int, r: Reclaim | None = None) -> Decimal 
     r = r or reclaim_of(db, case_id)
     if r is None:
         return None
-    return max(r.total - grant_money.refunded(db, case_id), ZERO)
+    return max(r.total - ledger.refunded(db, case_id), ZERO)
 
 
 def refund_received(db: Session, case_id: int) -> bool:
@@ -133,19 +133,19 @@ def settle_by_hand(db: Session, actor: Actor, case_id: int, note: str) -> Applic
 
 
 def _settle(db: Session, actor: Actor, case: Application, r: Reclaim, note: str, waived: Decimal = ZERO) -> None:
-    r.settled_at, r.settled_note = utcnow(), note
+    r.settled_at, r.settled_note = clock.now(), note
     if waived > 0:
         original = db.scalar(select(LedgerEntry).where(LedgerEntry.application_id == case.id,
                                                        LedgerEntry.kind == "reclaim").order_by(LedgerEntry.id.desc()))
         # the receivable is corrected by reversing the claim and booking what was really owed
-        db.add(LedgerEntry(fund_id=original.fund_id, kind="reversal", amount=original.amount, booked_on=date.today(),
+        db.add(LedgerEntry(fund_id=original.fund_id, kind="reversal", amount=original.amount, booked_on=clock.today(),
                            reverses_id=original.id, application_id=case.id, purpose=note, created_by_id=actor.user_id))
         if original.amount - waived > 0:
             db.add(LedgerEntry(fund_id=original.fund_id, kind="reclaim", amount=original.amount - waived,
-                               booked_on=date.today(), application_id=case.id, purpose=f"{original.purpose} (Rest erlassen)",
+                               booked_on=clock.today(), application_id=case.id, purpose=f"{original.purpose} (Rest erlassen)",
                                created_by_id=actor.user_id))
     cases.transition(db, case, "settle_reclaim", actor, reason=note[:500], data={"waived": f"{waived:.2f}"})
-    case.closed_at = utcnow()
+    case.closed_at = clock.now()
 
 
 def letter_data(db: Session, case_id: int) -> dict | None:

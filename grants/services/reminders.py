@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.deadlines import reminders_due
 from grants.domain.workflow import State
 from grants.models import Application, Reminder
@@ -72,6 +73,6 @@ def letter_data(db: Session, case_id: int) -> dict | None:
         return None
     org = db.get(Organisation, case.organisation_id)
     return {"recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
-            "today": render.german_date(date.today()), "file_number": case.file_number, "title": case.title,
+            "today": render.german_date(clock.today()), "file_number": case.file_number, "title": case.title,
             "amount": render.euro(case.granted or 0), "report_due": render.german_date(case.report_due_on),
             "overdue": True}

@@ -13,11 +13,26 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain.deadlines import add_months
 from grants.domain.workflow import State
-from grants.models import (Application, Attachment, AuditEvent, BankEntry, Base, Comment, CostItem, Decision,
-                           LedgerEntry, Letter, Message, OtherFunding, Program, ProofOfUse, Receipt)
-from grants.models.base import utcnow
+from grants.models import (
+    Application,
+    Attachment,
+    AuditEvent,
+    BankEntry,
+    Base,
+    Comment,
+    CostItem,
+    Decision,
+    LedgerEntry,
+    Letter,
+    Message,
+    OtherFunding,
+    Program,
+    ProofOfUse,
+    Receipt,
+)
 from grants.services import audit
 from grants.services.actor import Actor
 
@@ -123,6 +138,6 @@ def _anonymise(db: Session, uploads: Path, home: Path, case: Application) -> lis
     # the one change a ledger row ever sees: names and texts go, amounts and dates stay (Art. 17 DSGVO
     # after the retention period; the figures the accounts need are untouched)
     db.execute(update(LedgerEntry).where(LedgerEntry.application_id == case.id).values(donor="", purpose=""))
-    case.anonymised_at = utcnow()
+    case.anonymised_at = clock.now()
     db.flush()
     return files

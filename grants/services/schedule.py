@@ -2,7 +2,7 @@
 Each job has a key, so a tick that comes twice (or two engines) queue it once.
 
 The daily flows (deadline reminders, retention) are not queued here: they are Prefect deployment
-schedules (grants.flows.deployments.DAILY), so their times are in Prefect's UI and its history
+schedules (grants.engine.deployments.DAILY), so their times are in Prefect's UI and its history
 shows every day's run. There is no fallback here for a Prefect server that is away: every flow run
 needs its API, so a job queued here could not run either, and the schedule's run waits in Prefect
 (Late) and runs once the server is back."""
@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.models import Committee, FlowJob, Session as Meeting
+from grants.models import Committee, FlowJob
+from grants.models import Session as Meeting
 from grants.services import committee, jobs
 
 PREPARE_FLOW = "prepare_session"

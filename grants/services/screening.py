@@ -5,20 +5,25 @@ applied once; everything happens in one transaction, so a crash leaves the case 
 
 from __future__ import annotations
 
-from datetime import timezone
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grants.config import TIMEZONE
+from grants import clock
 from grants.domain import screening as rules_
 from grants.domain.workflow import FINAL, State
-from grants.models import (Application, Attachment, AuditEvent, Comment, NonProfitProof, Organisation,
-                           Program, ScreeningVerdict, Session as Meeting, Signatory)
-from grants.models.base import utcnow
-from grants.services import audit, cases, messenger
-from grants.services import fund as fund_service
+from grants.models import (
+    Application,
+    Attachment,
+    AuditEvent,
+    Comment,
+    NonProfitProof,
+    Organisation,
+    Program,
+    ScreeningVerdict,
+    Signatory,
+)
+from grants.models import Session as Meeting
+from grants.services import audit, cases, ledger, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
 
@@ -46,7 +51,7 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
         if org.iban else []
     kinds = tuple(db.scalars(select(Attachment.kind).where(Attachment.application_id == case.id)))
     spec_decls = {k: bool(v) for k, v in (case.answers or {}).items() if k.startswith("decl_")}
-    fund_available = fund_service.balances(db, program.fund_id).available
+    fund_available = ledger.balances(db, program.fund_id).available
     facts = rules_.Facts(
         org_kind=org.kind.value, register_court=org.register_court, register_number=org.register_number,
         proofs=proofs, parish_resolution_on=org.parish_resolution_on, seal_confirmed=org.seal_confirmed,
@@ -54,7 +59,7 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
         requested=case.requested, own_funds=case.own_funds, costs=tuple(c.amount for c in case.cost_items),
         other_funding=tuple(o.amount for o in case.other_funding), project_start=case.project_start,
         project_end=case.project_end, early_start_requested=case.early_start_requested,
-        submitted_on=(case.submitted_at or utcnow()).date(), attachment_kinds=kinds, declarations=spec_decls,
+        submitted_on=(case.submitted_at or clock.now()).date(), attachment_kinds=kinds, declarations=spec_decls,
         open_cases_same_org=tuple(rules_.OtherCase(o.file_number or "", o.title, o.project_start, o.project_end)
                                   for o in others),
         other_orgs_same_iban=tuple(same_iban), fund_available=fund_available,
@@ -66,14 +71,14 @@ def _next_decision_on(db: Session, program: Program):
     """The day of the next session whose agenda is still open (None when none is planned)."""
     if program.committee_id is None:
         return None
-    now = utcnow()
+    now = clock.now()
     starts = db.scalar(select(func.min(Meeting.starts_at)).where(
         Meeting.committee_id == program.committee_id, Meeting.kind == "meeting",
         Meeting.state.in_(("planned", "invited")), Meeting.starts_at > now,
         (Meeting.cutoff_at.is_(None)) | (Meeting.cutoff_at > now)))
     if starts is None:
         return None
-    return (starts if starts.tzinfo else starts.replace(tzinfo=timezone.utc)).astimezone(ZoneInfo(TIMEZONE)).date()
+    return clock.local_date(starts)
 
 
 def latest_verdicts(db: Session, case_id: int) -> list[ScreeningVerdict]:
@@ -155,7 +160,7 @@ def override(db: Session, actor: Actor, verdict_id: int, result: str, reason: st
         raise Conflict("Die Prüfung dieses Antrags ist abgeschlossen.")
     old = v.overridden_result or v.result
     v.overridden_result, v.override_reason = result, reason.strip()
-    v.overridden_by_id, v.overridden_at = actor.user_id, utcnow()
+    v.overridden_by_id, v.overridden_at = actor.user_id, clock.now()
     audit.record(db, actor, "verdict_overridden", obj=v, application_id=v.application_id, reason=reason.strip(),
                  data={"rule": v.rule, "from": old, "to": result})
     return v

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from grants import clock
 from grants.domain import reconcile
 from grants.models import BankEntry, BankStatement, LedgerEntry, Payout
-from grants.models.base import utcnow
 from grants.services import bulk
 
 BATCH = 2000                      # rows per insert; the last batch is what the import waits for at the end
@@ -119,10 +119,10 @@ class Booking:
         if kind == "refund":
             self.follow_ups.append(("refund", m.application_id, ""))
         elif kind == "payout":
-            self._payout(m, "booked", booking or date.today(), None)
+            self._payout(m, "booked", booking or clock.today(), None)
             self.follow_ups.append(("pay", m.application_id, ""))
         elif kind == "payout_return":
-            self._payout(m, "returned", booking or date.today(), reason)
+            self._payout(m, "returned", booking or clock.today(), reason)
             self.follow_ups.append(("payout_returned", m.application_id, reason or "Rückläufer"))
 
     def _payout(self, m: reconcile.Match, state: str, booked_on: date, reason: str | None) -> None:
@@ -152,7 +152,7 @@ class Booking:
         ids = bulk.allocate_ids(self.db, BankEntry.__table__, len(self.entries))
         for row, id_ in zip(self.entries, ids):
             row[0] = id_
-        now, today = utcnow(), date.today()
+        now, today = clock.now(), clock.today()
         if self.sqlite:
             # the storage formats of SQLAlchemy's SQLite DATETIME (naive UTC with microseconds) and DATE
             now, today = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"), today.isoformat()

@@ -27,6 +27,7 @@ from grants.services.actor import Actor
 from grants.services.statement_booking import Booking
 from grants.services.statement_reader import MAX_BYTES, Rows
 
+
 @dataclass
 class FileResult:
     file: str

@@ -10,8 +10,8 @@ from grants.domain.roles import Perm
 from grants.models import Committee, CommitteeMember, FlowJob, User
 from grants.services import committee as committee_service
 from grants.services.errors import ServiceError
-from grants.web.forms import EmptyForm
 from grants.web.access import requires
+from grants.web.forms import EmptyForm
 from grants.web.util import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

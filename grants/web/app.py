@@ -21,8 +21,7 @@ from grants.services.actor import SYSTEM_LABEL, Actor
 from grants.services.errors import ServiceError
 from grants.web import access, i18n
 from grants.web.charts import grouped_bars
-from grants.web.labels import (JOB_STATE_LABELS, LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP,
-                               STATE_LABELS)
+from grants.web.labels import JOB_STATE_LABELS, LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP, STATE_LABELS
 from grants.web.nav import NAV
 from grants.web.page_cache import PageCache
 from grants.web.util import close_reading, page_cache, reading

@@ -6,14 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, TextAreaField
-from flask_wtf.file import FileField
 
+from grants import clock
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Attachment, Comment, Letter, Organisation, Program
-from grants.models.base import utcnow
 from grants.services import cases, drafts, queries, reclaims, uploads
 from grants.services.errors import ServiceError
 from grants.web import form_builder
@@ -96,7 +96,7 @@ def step(case_id: int, step_id: str):
             good, bad = form_builder.cleaned(form, step, kind)
             drafts.save_step(s, g.actor, case, step, good, bad)
             if autosave:
-                return jsonify({"saved": True, "at": utcnow().isoformat(), "invalid": sorted(bad)})
+                return jsonify({"saved": True, "at": clock.now().isoformat(), "invalid": sorted(bad)})
             action = request.form.get("action", "save")
             if valid and action in ("next", "back", "preview", "save"):
                 index = [st.id for st in spec.steps].index(step.id)

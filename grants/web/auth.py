@@ -6,11 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import get_locale, gettext
 
 from grants.domain.roles import FRONT_DOOR, Role
-from grants.services import accounts
-from grants.services.errors import Invalid
+from grants.services import accounts, organisations
+from grants.services.errors import Invalid, ServiceError
 from grants.web.access import login_required, public
-from grants.services import organisations
-from grants.services.errors import ServiceError
 from grants.web.forms import AcceptInviteForm, EmptyForm, ForgotForm, LoginForm, RegisterForm, ResetForm
 from grants.web.util import client_addr, config, db, safe_next, wake_engine
 

@@ -4,7 +4,6 @@ and holding the session (attendance, quorum, motions, votes, closing)."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -13,18 +12,17 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 
+from grants import clock
 from grants.domain.money import AmountError, parse_amount
 from grants.domain.roles import Perm
 from grants.models import AgendaItem, Committee, CommitteeMember, Session, User, Vote
-from grants.services import committee, dossier
-from grants.services import fund as fund_service
+from grants.services import committee, dossier, ledger
 from grants.services.errors import ServiceError
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
 from grants.web.util import config, db, wake_engine
 
 bp = Blueprint("committee", __name__, url_prefix="/koordinierungsstab")
-BERLIN = ZoneInfo("Europe/Berlin")
 
 MOTION_LABELS = {"approve": _l("bewilligen"), "approve_partly": _l("teilweise bewilligen"),
                  "reject": _l("ablehnen"), "defer": _l("vertagen")}
@@ -85,7 +83,7 @@ def circulation():
     try:
         with db().session() as s:
             m = committee.start_circulation(s, g.actor, _committee_id(), ids,
-                                            datetime.combine(day, time(23, 59), BERLIN).astimezone(ZoneInfo("UTC")),
+                                            clock.at(day, time(23, 59)),
                                             config().base_url)
             sid = m.id
     except ServiceError as e:
@@ -119,7 +117,7 @@ def plan():
     try:
         with db().session() as s:
             m = committee.plan_session(s, g.actor, _committee_id(),
-                                       datetime.combine(day, at, BERLIN).astimezone(ZoneInfo("UTC")),
+                                       clock.at(day, at),
                                        place=form.place.data or "")
             sid = m.id
     except ServiceError as e:
@@ -147,8 +145,8 @@ def session(session_id: int):
                            .where(AgendaItem.session_id == m.id)):
             votes.setdefault(v.agenda_item_id, {})[v.member_id] = v.choice
         tallies = {iv.item.id: committee.count(s, iv.item.id) for iv in views if iv.item.motion}
-        fund = fund_service.default_fund(s)
-        available = fund_service.balances(s, fund.id).available if fund else None
+        fund = ledger.default_fund(s)
+        available = ledger.balances(s, fund.id).available if fund else None
     return render_template("committee/session.html", m=m, me=me, members=members, present=present, quorum=quorum,
                            views=views, votes=votes, tallies=tallies, available=available, form=EmptyForm(),
                            motion_form=MotionForm(), conflict_form=ConflictForm(), MOTION_LABELS=MOTION_LABELS,

@@ -7,9 +7,10 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext
 from sqlalchemy import select
 
+from grants import clock
 from grants.domain.roles import Perm
 from grants.models import Application, FlowJob, LedgerEntry, Payout, PayoutRun, User
-from grants.services import bank_queue, ledger_export, payouts, statements
+from grants.services import bank_queue, ledger, ledger_export, payouts, statements
 from grants.services import fund as fund_service
 from grants.services.errors import ServiceError
 from grants.web.access import requires
@@ -21,7 +22,7 @@ bp = Blueprint("finance", __name__, url_prefix="/finanzen")
 
 
 def _fund(s):
-    fund = fund_service.default_fund(s)
+    fund = ledger.default_fund(s)
     if fund is None:
         abort(404)
     return fund
@@ -31,8 +32,8 @@ def _fund(s):
 @requires(Perm.FINANCE_VIEW)
 def home():
     with db().session() as s:
-        fund = fund_service.default_fund(s)
-        balances = fund_service.balances(s, fund.id) if fund else None
+        fund = ledger.default_fund(s)
+        balances = ledger.balances(s, fund.id) if fund else None
         months = fund_service.monthly(s, fund.id) if fund else {}
         quarters = fund_service.paid_by_quarter(s, fund.id) if fund else []
         counts = fund_service.open_counts(s)
@@ -130,9 +131,8 @@ def release(run_id: int):
 def payout_file():
     folder = config().storage / "payout-files"
     folder.mkdir(parents=True, exist_ok=True)
-    from datetime import datetime
 
-    target = folder / f"pain001-{datetime.now():%Y%m%d-%H%M%S}.xml"
+    target = folder / f"pain001-{clock.local(clock.now()):%Y%m%d-%H%M%S}.xml"
     try:
         with db().session() as s:
             result = payouts.write_file(s, g.actor, target)

@@ -11,11 +11,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
+from grants import clock
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Organisation, Program, Reclaim
-from grants.models.base import utcnow
-from grants.services import cases, grant_money, proof_check, proofs, reclaims, uploads
+from grants.services import cases, ledger, proof_check, proofs, reclaims, uploads
 from grants.services.errors import ServiceError
 from grants.web import proof_forms
 from grants.web.access import requires
@@ -64,7 +64,7 @@ def step(case_id: int, step_id: str):
             good, bad = proof_forms.cleaned(form, step, kind, lines)
             proofs.save_step(s, g.actor, case, p, step, good, bad)
             if autosave:
-                return jsonify({"saved": True, "at": utcnow().isoformat(), "invalid": sorted(bad)})
+                return jsonify({"saved": True, "at": clock.now().isoformat(), "invalid": sorted(bad)})
             action = request.form.get("action", "save")
             ids = [st.id for st in spec.steps]
             index = ids.index(step.id)
@@ -190,7 +190,6 @@ def queue():
 @bp.get("/fachdienst/nachweis/<int:case_id>")
 @requires(Perm.CHECK_PROOF)
 def check(case_id: int):
-    from datetime import date
 
     with db().session() as s:
         case = cases.get_case(s, g.actor, case_id)
@@ -202,7 +201,7 @@ def check(case_id: int):
         result = proofs.check_of(s, case, p) if p else None
         attachments = proofs.attachments(s, case)
         proposal = reclaims.proposal(s, case)
-        paid = grant_money.paid(s, case.id)
+        paid = ledger.paid(s, case.id)
         reclaim = reclaims.reclaim_of(s, case.id)
         outstanding = reclaims.outstanding(s, case.id)
         rates = reclaims.base_rates(s.get(Program, case.program_id))
@@ -212,7 +211,7 @@ def check(case_id: int):
     return render_template("proof/check.html", case=case, org=org, p=p, values=values, result=result,
                            attachments=attachments, paid=paid, proposal=proposal, reclaim=reclaim,
                            outstanding=outstanding, check_form=CheckForm(), return_form=ReturnForm(),
-                           reclaim_form=reclaim_form, rates_outdated=reclaims.base_rate_outdated(rates, date.today()),
+                           reclaim_form=reclaim_form, rates_outdated=reclaims.base_rate_outdated(rates, clock.today()),
                            kind_labels=KIND_LABELS, State=State)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for, g
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from sqlalchemy import text
 
 from grants.web.access import public
@@ -26,7 +26,7 @@ def index():
 def healthz():
     """200 with status ok once the application, its database and its workflow engine are ready;
     503 naming what is not. The engine's details say which mode runs and what it sees."""
-    from grants.flows.health import engine_health
+    from grants.engine.health import engine_health
 
     ext = current_app.extensions["grants"]
     body = {}

@@ -2,11 +2,12 @@
 alone, makes mistakes, uploads a file, submits. axe-core runs on every page and error state."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from grants import clock
 from grants.models import Application, Message
 from tests.browser.conftest import axe_violations, screenshot
 
@@ -86,7 +87,7 @@ def test_association_applies_by_keyboard(page, live_server, world, db, tmp_path)
     key_fill(page, "Erwartete Teilnehmende", "30")
     key_press_button(page, "Weiter")
     assert page.get_by_role("heading", level=1).inner_text() == "Zeitraum", page.locator(".error-summary, .flash").all_inner_texts()
-    start = date.today() + timedelta(days=45)
+    start = clock.today() + timedelta(days=45)
     page.get_by_label("Beginn des Projekts").fill(start.isoformat())
     page.get_by_label("Ende des Projekts").fill((start + timedelta(days=60)).isoformat())
     assert axe_violations(page) == []

@@ -1,9 +1,10 @@
 """The session page in a real browser, as the chair and as a conflicted member, axe-clean in each state."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
+from grants import clock
 from grants.services import committee
 from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_front_doors import _login
@@ -19,7 +20,7 @@ def test_session_page_for_chair_and_member(page, live_server, world, db):
     _ready_case(db, world, "Bandprojekt", "2000.00")
     chair, m2 = actor_for(db, users["chair"]), actor_for(db, users["m2"])
     with db.session() as s:
-        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=2))
+        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=2))
         items = committee.build_agenda(s, m.id)
         committee.invite(s, m.id, "http://x")
         sid, first = m.id, items[0].id

@@ -10,7 +10,7 @@ And the core applicant path without JavaScript (progressive enhancement)."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -18,9 +18,9 @@ from lxml import etree
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from grants import clock, runtime
 from grants.domain.program import QUARTERS
-from grants.flows import runtime
-from grants.flows.engine import JobRunner
+from grants.engine.runner import JobRunner
 from grants.models import Application, Message
 from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_front_doors import _login
@@ -165,7 +165,7 @@ def test_the_whole_journey(browser, live_server, world, db, config, prefect_harn
 
 
 def _journey(j: Journey, base: str, db, tmp_path):
-    today = date.today()
+    today = clock.today()
     start, end = today + timedelta(days=45), today + timedelta(days=105)
 
     # ---- 1. the association registers, confirms its address and keeps its profile -------------

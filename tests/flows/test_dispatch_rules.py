@@ -5,8 +5,8 @@ import socket
 import subprocess
 import sys
 
-from grants.flows.dispatch import MAX_ATTEMPTS, return_to_queue
-from grants.flows.liveness import is_alive, worker_name
+from grants.engine.dispatch import MAX_ATTEMPTS, return_to_queue
+from grants.engine.liveness import is_alive, worker_name
 from grants.models import FlowJob
 from grants.services import jobs
 

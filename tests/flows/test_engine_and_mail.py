@@ -10,8 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from grants.flows import runtime
-from grants.flows.engine import JobRunner
+from grants import runtime
+from grants.engine.runner import JobRunner
 from grants.models import FlowJob, Message
 from grants.services import messenger
 

@@ -3,16 +3,16 @@ remedy (Klage, never Widerspruch), fonts and PDF/A, versions, hold and release, 
 
 import re
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import docx
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from grants import clock, runtime
 from grants.domain.deadlines import add_months, report_due
-from grants.flows import runtime
-from grants.flows.engine import JobRunner
+from grants.engine.runner import JobRunner
 from grants.models import Application, AuditEvent, Decision, Letter, Message, Organisation, Program
 from grants.services import applications, cases, letters
 from grants.services.actor import Actor
@@ -20,12 +20,12 @@ from tests.factories import actor_for
 
 SYSTEM = Actor.system("test")
 # the last day of the month three months ahead: the project starts in 30 days, whatever today is
-PROJECT_END = add_months((date.today() + timedelta(days=120)).replace(day=1), 1) - timedelta(days=1)
+PROJECT_END = add_months((clock.today() + timedelta(days=120)).replace(day=1), 1) - timedelta(days=1)
 
 
 def _decided(db, world, kind="approve", amount="1200.00", title="Sprachcafé", reasons=""):
     applicant = actor_for(db, world.users["applicant_a"])
-    start = date.today() + timedelta(days=30)
+    start = clock.today() + timedelta(days=30)
     with db.session() as s:
         org = s.get(Organisation, world.org_ids["a"])
         org.street, org.postcode, org.city = "Bremer Straße 12", "49084", "Osnabrück"

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from grants.flows import runtime
-from grants.flows.engine import JobRunner
+from grants import runtime
+from grants.engine.runner import JobRunner
 from grants.models import FlowJob, Letter, Message, Program
 from grants.services import applications
 from tests.factories import actor_for

@@ -16,17 +16,31 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from grants import clock
 from grants.db import Database, make_engine
 from grants.migrate import upgrade
-from grants.models import (Application, Committee, CommitteeMember, Decision, FlowJob, Letter, Message, NonProfitProof,
-                           Organisation, Program, ProofKind, Signatory, User)
+from grants.models import (
+    Application,
+    Committee,
+    CommitteeMember,
+    Decision,
+    FlowJob,
+    Letter,
+    Message,
+    NonProfitProof,
+    Organisation,
+    Program,
+    ProofKind,
+    Signatory,
+    User,
+)
 from grants.services import accounts, applications, cases, committee, jobs
 from grants.services.actor import Actor
 from tests.factories import PASSWORD, actor_for, build_world
@@ -71,8 +85,10 @@ def prefect_api(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(home), PREFECT_UI_ENABLED="false", DO_NOT_TRACK="1",
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
-    # services grants does not use: less CPU on a two-core CI machine shared with the rest of the suite
-    for service in ("SCHEDULER", "LATE_RUNS", "FOREMAN", "PAUSE_EXPIRATIONS", "CANCELLATION_CLEANUP", "REPOSSESSOR",
+    # Prefect's scheduler makes the daily deployments' runs (every second here, not every minute);
+    # services grants does not use are off: less CPU on a two-core CI machine shared with the suite
+    env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = "1"
+    for service in ("LATE_RUNS", "FOREMAN", "PAUSE_EXPIRATIONS", "CANCELLATION_CLEANUP", "REPOSSESSOR",
                     "TRIGGERS"):
         env[f"PREFECT_SERVER_SERVICES_{service}_ENABLED"] = "false"
     with open(home / "server.log", "wb") as log:
@@ -213,7 +229,7 @@ def test_submit_to_letter_through_prefect_server_and_a_separate_worker(cluster):
         org.register_court, org.register_number = "Amtsgericht Osnabrück", "VR 1"
         s.add(Signatory(organisation_id=org.id, name="Aylin Demir", function="Vorsitzende"))
         s.add(NonProfitProof(organisation_id=org.id, kind=ProofKind.EXEMPTION_NOTICE,
-                             issued_on=date.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
+                             issued_on=clock.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
         c = s.scalar(select(Committee))
         chair = s.scalar(select(User).where(User.email == "chair@test.example"))
         s.add(CommitteeMember(committee_id=c.id, user_id=chair.id, function="chair"))
@@ -228,7 +244,7 @@ def test_submit_to_letter_through_prefect_server_and_a_separate_worker(cluster):
     assert body["engine"]["workers"] == "ok" and body["engine"]["dispatcher"] == "ok"
 
     applicant = actor_for(db, world.users["applicant_a"])
-    start = date.today() + timedelta(days=40)
+    start = clock.today() + timedelta(days=40)
     with db.session() as s:
         case = applications.create_draft(
             s, applicant, s.get(Program, world.program_id), world.org_ids["a"], title="Sprachcafé",
@@ -249,7 +265,7 @@ def test_submit_to_letter_through_prefect_server_and_a_separate_worker(cluster):
         case = s.get(Application, case_id)
         assert case.state == "screening"                       # complete: staff decide the rest
         cases.transition(s, case, "mark_ready", SYSTEM)
-        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=3))
+        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=3))
         [item] = committee.build_agenda(s, m.id)
         committee.invite(s, m.id, "http://x")
         session_id, item_id = m.id, item.id
@@ -302,8 +318,8 @@ def _decided_cases(db, world, n: int) -> list[int]:
             case = applications.create_draft(s, applicant, s.get(Program, world.program_id), world.org_ids["a"],
                                               title=f"Projekt {i}", quarter="Schinkel", requested=D("900.00"),
                                               own_funds=D("0"), cost_items=[("Honorar", D("900.00"))],
-                                              project_start=date.today() + timedelta(days=30),
-                                              project_end=date.today() + timedelta(days=90))
+                                              project_start=clock.today() + timedelta(days=30),
+                                              project_end=clock.today() + timedelta(days=90))
             applications.submit(s, applicant, case)
             for action in ("start_screening", "mark_ready", "put_on_agenda"):
                 cases.transition(s, case, action, SYSTEM)
@@ -367,15 +383,13 @@ def test_a_killed_worker_s_letter_batch_runs_again_and_every_letter_exists_once(
 
 
 def test_a_worker_runs_the_daily_schedule_s_run(cluster):
-    """The daily deployments carry their cron; the worker makes the due run (this server's scheduler
-    service is off, as it cannot insert runs under SQLAlchemy 2.1) and runs it as it is: no job tag,
-    no parameters."""
+    """The daily deployments carry their cron; Prefect's scheduler makes their runs and a worker
+    runs the due one as it is: no job tag, no parameters, no job row."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from tests.flows.test_schedule import _last_due
+    from prefect.states import Scheduled
 
     db = Database(cluster.db_url)
     cluster.start("worker", "worker", "--no-dispatch")
@@ -393,10 +407,16 @@ def test_a_worker_runs_the_daily_schedule_s_run(cluster):
         def runs():
             return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[reminders.id])))
 
-        _wait(lambda: [r for r in runs() if r.state.is_final()], 90, "the schedule's run", cluster.logs)
-        [run] = runs()
-        assert run.expected_start_time == _last_due("06:00") and run.state.is_completed(), cluster.logs()
+        upcoming = _wait(lambda: [r for r in runs() if r.auto_scheduled], 60, "Prefect's scheduled runs", cluster.logs)
+        assert {clock.local(r.expected_start_time).strftime("%H:%M") for r in upcoming} == {"06:00"}
+        # this morning's run, as Prefect's scheduler made it yesterday
+        due = client.create_flow_run_from_deployment(reminders.id, state=Scheduled(
+            scheduled_time=clock.wall() - timedelta(minutes=5)))
+        _wait(lambda: client.read_flow_run(due.id).state.is_final(), 90, "the due run", cluster.logs)
+        run = client.read_flow_run(due.id)
+        assert run.state.is_completed(), cluster.logs()
         assert run.parameters == {} and not any(t.startswith("grants-job:") for t in run.tags)
+        assert all(r.state.is_scheduled() for r in runs() if r.id != due.id)    # the future ones wait
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(FlowJob)) == 0     # no job: Prefect's own run
     db.dispose()
@@ -406,7 +426,7 @@ def test_a_worker_is_alive_while_its_connection_holds_the_lock():
     """What lets a dispatcher on any machine see at once that a worker was killed."""
     if not PG:
         pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
-    from grants.flows.liveness import LifeLock, is_alive
+    from grants.engine.liveness import LifeLock, is_alive
 
     db = Database(PG)
     name = f"host-{uuid.uuid4().hex[:6]}:4711"

@@ -1,17 +1,19 @@
 """The clock's work: the next session is always planned; at its cut-off the agenda flow puts the
 ready cases on it and invites the members — once, however often the scheduler ticks. The daily
-flows are Prefect schedules; the embedded engine runs their due runs, each once, as those runs."""
+flows are deployment schedules: Prefect's own scheduler makes their runs, and the embedded engine
+runs the due ones, each once, as those runs."""
 
+import time
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from grants.flows import runtime
-from grants.flows.engine import JobRunner, Scheduler
+from grants import clock, runtime
+from grants.engine.runner import JobRunner
+from grants.engine.scheduler import Scheduler
 from grants.models import AgendaItem, Application, Committee, FlowJob, Message, Session
 from grants.services import schedule
 from tests.flows.test_session_flow import _committee, _ready_case
@@ -23,23 +25,21 @@ def _harness() -> str:
     return get_current_settings().api.url
 
 
-def _last_due(hhmm: str) -> datetime:
-    """The latest time of day `hhmm` in Berlin that has passed."""
-    now = datetime.now(ZoneInfo("Europe/Berlin"))
-    hours, minutes = map(int, hhmm.split(":"))
-    at = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
-    return at if at <= now else at - timedelta(days=1)
-
-
-def _due_run(client, scheduler: Scheduler, key: str, **parameters):
-    """A click on "Run" in Prefect's UI: a scheduled run of the deployment, here one whose time
-    passed five minutes ago."""
+def _due_run(client, scheduler: Scheduler, key: str, minutes_ago: int = 5, **parameters):
+    """A run of the deployment whose time has come: as Prefect's scheduler made it for this morning,
+    or as a click on "Run" in its UI makes one. Prefect keeps the wall clock."""
     from prefect.states import Scheduled
 
     [deployment_id] = [i for i, k in scheduler.deployments.items() if k == key]
     return client.create_flow_run_from_deployment(
         deployment_id, parameters=parameters,
-        state=Scheduled(scheduled_time=datetime.now(timezone.utc) - timedelta(minutes=5)))
+        state=Scheduled(scheduled_time=clock.wall() - timedelta(minutes=minutes_ago)))
+
+
+def _daily_jobs(db) -> list[FlowJob]:
+    with db.session() as s:
+        return list(s.scalars(select(FlowJob).where(FlowJob.flow.in_(("reminders", "retention")))
+                              .order_by(FlowJob.id)))
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, con
         # plans the next session (cut-off not reached); the daily flows are Prefect's schedules now
         assert schedule.tick(s, now) == []
         m = s.scalar(select(Session))
-        assert m.starts_at == datetime(2026, 11, 25, 14, tzinfo=timezone.utc)
+        assert m.starts_at == datetime(2026, 11, 25, 13, tzinfo=timezone.utc)     # 14:00 in Berlin (CET)
         assert m.cutoff_at == m.starts_at - timedelta(days=1)
         session_id, cutoff = m.id, m.cutoff_at
     later = cutoff + timedelta(minutes=1)
@@ -99,9 +99,12 @@ def test_scheduler_thread_ticks(db, world):
 
 
 def test_the_daily_flows_are_prefect_schedules_on_berlin_s_clock(scheduler, db):
+    """Prefect's scheduler service makes the coming days' runs: at 05:30 Berlin time, summer or
+    winter. None of them is due yet, so nothing is queued here."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
-    keys = scheduler.tick()                  # makes the deployments, and their runs that are due
+    scheduler.tick()                         # makes the deployments
     assert sorted(scheduler.deployments.values()) == ["reminders", "retention"]   # the others run from jobs
     with get_client(sync_client=True) as client:
         found = {}
@@ -110,16 +113,52 @@ def test_the_daily_flows_are_prefect_schedules_on_berlin_s_clock(scheduler, db):
             assert deployment.name == scheduler.config.instance
             [s] = deployment.schedules
             found[key] = (s.schedule.cron, s.schedule.timezone, s.active)
-    assert found == {"reminders": ("30 5 * * *", "Europe/Berlin", True),      # GRANTS_REMINDERS_AT=05:30
-                     "retention": ("0 3 * * *", "Europe/Berlin", True)}       # the default
-    with db.session() as s, get_client(sync_client=True) as client:
-        jobs = {j.flow: j for j in s.scalars(select(FlowJob))}
-        assert sorted(jobs) == ["reminders", "retention"] and all(k.startswith("prefect-run:") for k in keys)
-        for flow, at in (("reminders", "05:30"), ("retention", "03:00")):
-            run = client.read_flow_run(jobs[flow].prefect_flow_run_id)
-            assert run.expected_start_time == _last_due(at) and run.state.is_scheduled()
-            assert jobs[flow].key == f"prefect-run:{run.id}" and jobs[flow].parameters == {}
-    assert scheduler.tick() == []            # those runs exist: nothing made or queued twice
+        assert found == {"reminders": ("30 5 * * *", "Europe/Berlin", True),      # GRANTS_REMINDERS_AT=05:30
+                         "retention": ("0 3 * * *", "Europe/Berlin", True)}       # the default
+        [reminders] = [i for i, k in scheduler.deployments.items() if k == "reminders"]
+        deadline = time.monotonic() + 60
+        runs = []
+        while len(runs) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[reminders])))
+    assert len(runs) >= 3, "Prefect's scheduler made no runs"
+    assert all(r.auto_scheduled and r.state.is_scheduled() and r.expected_start_time > clock.wall() for r in runs)
+    assert {clock.local(r.expected_start_time).strftime("%H:%M") for r in runs} == {"05:30"}
+    days = sorted(clock.local(r.expected_start_time).date() for r in runs)
+    assert days == [days[0] + timedelta(days=n) for n in range(len(days))]     # one a day
+    assert scheduler.tick() == [] and _daily_jobs(db) == []
+
+
+def test_a_due_run_runs_here_once_as_that_run(scheduler, db):
+    from prefect.client.orchestration import get_client
+
+    scheduler.tick()
+    with get_client(sync_client=True) as client:
+        run = _due_run(client, scheduler, "retention")
+        assert scheduler.tick() == [f"prefect-run:{run.id}"]
+        scheduler.runner.drain(timeout=60)
+        assert client.read_flow_run(run.id).state.is_completed()
+        assert scheduler.tick() == []        # done: a later tick queues nothing
+    [job] = _daily_jobs(db)
+    assert (job.key, job.state, job.parameters) == (f"prefect-run:{run.id}", "done", {})
+
+
+def test_after_days_away_only_the_latest_due_run_runs(scheduler, db):
+    """Prefect was off for three days: three morning runs are due. The daily flows work for today,
+    so the latest runs and the older ones are cancelled, with the reason in Prefect's history."""
+    from prefect.client.orchestration import get_client
+
+    scheduler.tick()
+    with get_client(sync_client=True) as client:
+        old = [_due_run(client, scheduler, "retention", minutes_ago=m) for m in (3 * 1440, 2 * 1440)]
+        latest = _due_run(client, scheduler, "retention", minutes_ago=1440)
+        assert scheduler.tick() == [f"prefect-run:{latest.id}"]
+        scheduler.runner.drain(timeout=60)
+        assert client.read_flow_run(latest.id).state.is_completed()
+        for run in old:
+            state = client.read_flow_run(run.id).state
+            assert state.is_cancelled() and "does today's work" in state.message
+    assert [j.key for j in _daily_jobs(db)] == [f"prefect-run:{latest.id}"]
 
 
 def test_the_times_are_configuration(tmp_path):

@@ -1,14 +1,25 @@
 """The screening flow on real submissions: each outcome, safe to run twice, a crash changes nothing."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 from sqlalchemy import func, select
 
-from grants.flows import runtime
-from grants.flows.engine import JobRunner
-from grants.models import (Application, AuditEvent, Comment, FlowJob, Message, NonProfitProof, Organisation, Program,
-                           ProofKind, ScreeningVerdict, Signatory)
+from grants import clock, runtime
+from grants.engine.runner import JobRunner
+from grants.models import (
+    Application,
+    AuditEvent,
+    Comment,
+    FlowJob,
+    Message,
+    NonProfitProof,
+    Organisation,
+    Program,
+    ProofKind,
+    ScreeningVerdict,
+    Signatory,
+)
 from grants.services import applications, cases
 from tests.factories import actor_for
 
@@ -19,12 +30,12 @@ def _ready_org(db, world):
         org.register_court, org.register_number = "Amtsgericht Osnabrück", "VR 1"
         s.add(Signatory(organisation_id=org.id, name="Aylin Demir", function="Vorsitzende"))
         s.add(NonProfitProof(organisation_id=org.id, kind=ProofKind.EXEMPTION_NOTICE,
-                             issued_on=date.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
+                             issued_on=clock.today() - timedelta(days=300), tax_office="FA", tax_number="1"))
 
 
 def _submit(db, world, *, own="100.00", requested="1000.00", costs="1100.00", title="Sprachcafé"):
     applicant = actor_for(db, world.users["applicant_a"])
-    start = date.today() + timedelta(days=40)
+    start = clock.today() + timedelta(days=40)
     with db.session() as s:
         case = applications.create_draft(
             s, applicant, s.get(Program, world.program_id), world.org_ids["a"], title=title, quarter="Schinkel",
@@ -127,16 +138,16 @@ def test_a_crash_leaves_the_case_where_it_was(prefect_harness, config, db, world
 
 def test_screening_knows_the_next_session_the_case_can_reach(db, world):
     """A session planned after the project's start: the dates rule asks staff to look."""
-    from datetime import datetime, timezone
 
-    from grants.models import Committee, Session as Meeting
+    from grants.models import Committee
+    from grants.models import Session as Meeting
     from grants.services import screening
 
     _ready_org(db, world)
     case_id = _submit(db, world)                       # starts in 40 days
     with db.session() as s:
         committee_id = s.scalar(select(Committee.id))
-        at = datetime.now(timezone.utc).replace(hour=13, minute=0, second=0, microsecond=0)
+        at = clock.now().replace(hour=13, minute=0, second=0, microsecond=0)
         s.add(Meeting(committee_id=committee_id, number=7, starts_at=at + timedelta(days=60),
                       cutoff_at=at + timedelta(days=55)))
         s.add(Meeting(committee_id=committee_id, number=6, starts_at=at + timedelta(days=3),   # agenda closed

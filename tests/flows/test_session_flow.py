@@ -1,18 +1,27 @@
 """A whole session: agenda, invitations, attendance, a recusal, motions and votes (with a tie),
 closing, and the decision flow (funds committed, cases moved, applicants told), safe to re-run."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, select
 
-from grants.flows import runtime
-from grants.flows.engine import JobRunner
-from grants.models import (AgendaItem, Application, Committee, CommitteeMember, Decision, LedgerEntry, Message,
-                           Program, Session, User)
-from grants.services import accounts, applications, cases, committee
-from grants.services import fund as fund_service
+from grants import clock, runtime
+from grants.engine.runner import JobRunner
+from grants.models import (
+    AgendaItem,
+    Application,
+    Committee,
+    CommitteeMember,
+    Decision,
+    LedgerEntry,
+    Message,
+    Program,
+    Session,
+    User,
+)
+from grants.services import accounts, applications, cases, committee, ledger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden
 from tests.factories import PASSWORD, actor_for
@@ -55,7 +64,7 @@ def test_a_whole_session(prefect_harness, config, db, world):
                _ready_case(db, world, "Reise", "1500.00"))
     chair = actor_for(db, users["chair"])
     with db.session() as s:
-        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=3))
+        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=3))
         items = committee.build_agenda(s, m.id)
         assert [i.application_id for i in items] == [a, b, c]
         assert committee.invite(s, m.id, "http://x") == 6
@@ -109,7 +118,7 @@ def test_a_whole_session(prefect_harness, config, db, world):
         assert decisions == {a: ("approve", D("1000.00"), 2, 1), b: ("approve_partly", D("1200.00"), 4, 0),
                              c: ("defer", None, 0, 0)}
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "commitment")) == 2
-        assert fund_service.balances(s, world.fund_id).committed == D("2200.00")
+        assert ledger.balances(s, world.fund_id).committed == D("2200.00")
         assert s.scalar(select(func.count()).select_from(Message).where(Message.template == "decision_notice")) == 3
 
 
@@ -120,8 +129,8 @@ def test_no_decision_without_quorum_and_no_overdraft(db, world):
     with db.session() as s:
         # the fund has 10,000: commit 6,000 elsewhere so that 5,000 no longer fits
         s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
-                          booked_on=datetime.now().date()))
-        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=1))
+                          booked_on=clock.today()))
+        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
         item = committee.build_agenda(s, m.id)[0]
         committee.invite(s, m.id, "http://x")
         committee.open_session(s, chair, m.id)
@@ -147,7 +156,7 @@ def test_minutes_signed_and_read_back(db, world, config):
     a = _ready_case(db, world, "Sprachcafé", "1000.00")
     chair, m1, m2 = actor_for(db, users["chair"]), actor_for(db, users["m1"]), actor_for(db, users["m2"])
     with db.session() as s:
-        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=1),
+        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1),
                                    place="Rathaus, Raum 201")
         item = committee.build_agenda(s, m.id)[0]
         committee.invite(s, m.id, "http://x")
@@ -189,7 +198,7 @@ def test_written_procedure(db, world):
     b = _ready_case(db, world, "Dringend B", "900.00")
     c = _ready_case(db, world, "Dringend C", "700.00")
     actors = {k: actor_for(db, users[k]) for k in ("chair", "m1", "m2", "m3", "m4")}
-    deadline = datetime.now(timezone.utc) + timedelta(days=3)
+    deadline = clock.now() + timedelta(days=3)
     with db.session() as s:
         m = committee.start_circulation(s, actors["chair"], committee_id, [a, b, c], deadline)
         items = {i.application_id: i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))}
@@ -207,7 +216,7 @@ def test_written_procedure(db, world):
     with db.session() as s:      # ... but, a member, may object: all voted yes on C, and still it goes to a session
         committee.cast_written_vote(s, staff, items[c], "object")
     with db.session() as s:
-        assert f"decide_session:{sid}" in schedule.tick(s, datetime.now(timezone.utc))
+        assert f"decide_session:{sid}" in schedule.tick(s, clock.now())
         item_a, item_b = s.get(AgendaItem, items[a]), s.get(AgendaItem, items[b])
         assert item_a.outcome == "approve" and item_b.outcome == "defer"
         assert s.get(AgendaItem, items[c]).outcome == "defer"
@@ -234,8 +243,8 @@ def test_approvals_of_one_session_never_add_up_to_more_than_the_fund(db, world):
     chair = actor_for(db, users["chair"])
     with db.session() as s:      # of the fund's 10,000, 6,000 are bound elsewhere: 4,000 are left
         s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
-                          booked_on=datetime.now().date()))
-        m = committee.plan_session(s, chair, committee_id, datetime.now(timezone.utc) + timedelta(days=1))
+                          booked_on=clock.today()))
+        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
         first, second = committee.build_agenda(s, m.id)
         committee.invite(s, m.id, "http://x")
         committee.open_session(s, chair, m.id)
@@ -264,7 +273,7 @@ def test_approvals_of_one_session_never_add_up_to_more_than_the_fund(db, world):
         committee.close_session(s, chair, session_id)
     with db.session() as s:
         committee.record_decisions(s, session_id)
-        assert fund_service.balances(s, world.fund_id).available == D("0.00")
+        assert ledger.balances(s, world.fund_id).available == D("0.00")
         assert [(d.application_id, d.kind, d.amount) for d in s.scalars(select(Decision).order_by(Decision.id))] == [
             (a, "approve", D("3000.00")), (b, "approve_partly", D("1000.00"))]
 
@@ -278,16 +287,16 @@ def test_a_written_procedure_does_not_approve_past_the_fund(db, world):
     actors = {k: actor_for(db, users[k]) for k in ("chair", "m1", "m2", "m3", "m4")}
     with db.session() as s:
         s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
-                          booked_on=datetime.now().date()))
+                          booked_on=clock.today()))
         m = committee.start_circulation(s, actors["chair"], committee_id, [a, b],
-                                        datetime.now(timezone.utc) + timedelta(days=3))
+                                        clock.now() + timedelta(days=3))
         items = {i.application_id: i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))}
     with db.session() as s:
         for k in actors:
             for case_id in (a, b):
                 committee.cast_written_vote(s, actors[k], items[case_id], "yes")
     with db.session() as s:
-        schedule.tick(s, datetime.now(timezone.utc))
+        schedule.tick(s, clock.now())
         assert s.get(AgendaItem, items[a]).outcome == "approve"
         item_b = s.get(AgendaItem, items[b])
         assert item_b.outcome == "defer" and "Fonds reicht" in item_b.motion_reasons

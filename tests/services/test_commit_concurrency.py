@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from grants.db import Database, make_engine
 from grants.migrate import upgrade
 from grants.models import Application, LedgerEntry, Program
-from grants.services import applications
-from grants.services import fund as fund_service
+from grants.services import applications, ledger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict
 from tests.factories import actor_for, build_world
@@ -54,7 +53,7 @@ def test_racing_approvals_never_overdraw_the_fund(race_db):
         for case_id in chunk:
             try:
                 with db.session() as s:
-                    fund_service.commit_grant(s, Actor.system("test"), case_id, D("1500.00"))
+                    ledger.commit_grant(s, Actor.system("test"), case_id, D("1500.00"))
                 results.append("ok")
             except Conflict:
                 results.append("refused")
@@ -66,16 +65,16 @@ def test_racing_approvals_never_overdraw_the_fund(race_db):
         t.join(120)
     assert results.count("ok") == 6 and results.count("refused") == 18      # 6 x 1,500 = 9,000 <= 10,000
     with db.session() as s:
-        b = fund_service.balances(s, world.fund_id)
+        b = ledger.balances(s, world.fund_id)
         assert b.available == D("1000.00") and b.available >= 0
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "commitment")) == 6
         assert s.scalar(select(func.count()).select_from(Application).where(Application.granted.is_not(None))) == 6
         # committing the same grant again changes nothing
         granted = s.scalar(select(Application.id).where(Application.granted.is_not(None)).limit(1))
     with db.session() as s:
-        fund_service.commit_grant(s, Actor.system("test"), granted, D("1500.00"))
+        ledger.commit_grant(s, Actor.system("test"), granted, D("1500.00"))
     with db.session() as s:
-        assert fund_service.balances(s, world.fund_id).available == D("1000.00")
+        assert ledger.balances(s, world.fund_id).available == D("1000.00")
 
 
 def test_refusal_says_how_much_is_there(db, world):
@@ -88,4 +87,4 @@ def test_refusal_says_how_much_is_there(db, world):
     granted_case(db, world, "6000.00")
     with db.session() as s:
         with pytest.raises(Conflict, match="verfügbar sind 4000.00 €"):
-            fund_service.commit_grant(s, Actor.system("test"), case_id, D("5000.00"))
+            ledger.commit_grant(s, Actor.system("test"), case_id, D("5000.00"))

@@ -6,16 +6,16 @@ import io
 import zipfile
 from datetime import date
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
+from grants import clock
 from grants.banking.camt import StatementError
 from grants.models import Application, BankEntry, BankStatement, Fund, LedgerEntry, Message, Payout
 from grants.services import fund as fund_service
-from grants.services import payouts, statements
+from grants.services import ledger, payouts, statements
 from grants.services.actor import Actor
 from grants.services.errors import Forbidden
 from tests.camt_builder import N, T, statement
@@ -61,7 +61,7 @@ def _import(db, tmp_path, xml: bytes, name="stmt.xml", **kw):
 
 def _balances(db, world):
     with db.session() as s:
-        return fund_service.balances(s, world.fund_id)
+        return ledger.balances(s, world.fund_id)
 
 
 def test_payout_file_has_what_the_bank_needs(db, world, tmp_path):
@@ -174,7 +174,7 @@ def test_payout_without_end_to_end_id_matched_by_amount_iban_and_date(db, world,
     _, root = _pay_out(db, world, tmp_path, "640.00")
     _, amount, iban, name = _transfers(root)[0]
     r = _import(db, tmp_path, statement(FUND_IBAN, [N(amount, False, [T(amount, "NOTPROVIDED", name, iban)],
-                                                      booked=date.today())]))
+                                                      booked=clock.today())]))
     assert r.matched == 1
     with db.session() as s:
         assert s.scalar(select(Payout)).state == "booked"

@@ -11,13 +11,12 @@ from sqlalchemy import func, select
 
 from grants.domain.form_spec import Step
 from grants.domain.proof import ReceiptRow
-from grants.models import Application, AuditEvent, Attachment, LedgerEntry, Letter, Message, Payout, Program, Reclaim
-from grants.services import applications, cases, payouts, proof_check, proofs, reclaims, statements
+from grants.models import Application, Attachment, AuditEvent, LedgerEntry, Letter, Message, Payout, Program, Reclaim
+from grants.services import applications, cases, ledger, payouts, proof_check, proofs, reclaims, statements
 from grants.services import fund as fund_service
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.camt_builder import N, T, statement
-
 from tests.factories import actor_for
 
 FUND_IBAN = "DE89370400440532013000"
@@ -36,7 +35,7 @@ def _paid_case(db, world, tmp_path) -> int:
         applications.submit(s, applicant, case)
         for action in ("start_screening", "mark_ready", "put_on_agenda"):
             cases.transition(s, case, action, system)
-        fund_service.commit_grant(s, system, case.id, D("1500.00"))
+        ledger.commit_grant(s, system, case.id, D("1500.00"))
         for action in ("approve", "send_letter"):
             cases.transition(s, case, action, system)
         case_id = case.id
@@ -154,8 +153,8 @@ def test_proof_returned_to_the_organisation_and_sent_again(db, world, tmp_path):
 
 
 def test_proof_of_use_to_reclaim_to_refund_booked(prefect_harness, config, db, world, tmp_path):
-    from grants.flows import runtime
-    from grants.flows.engine import JobRunner
+    from grants import runtime
+    from grants.engine.runner import JobRunner
 
     case_id = _paid_case(db, world, tmp_path)
     applicant, staff = actor_for(db, world.users["applicant_a"]), actor_for(db, world.users["staff"])
@@ -186,7 +185,7 @@ def test_proof_of_use_to_reclaim_to_refund_booked(prefect_harness, config, db, w
         total = r.total
     with db.session() as s:
         assert s.get(Application, case_id).state == "reclaim"
-        b = fund_service.balances(s, world.fund_id)
+        b = ledger.balances(s, world.fund_id)
         assert b.receivable == total
         claim = s.scalar(select(LedgerEntry).where(LedgerEntry.kind == "reclaim"))
         assert claim.amount == total and claim.application_id == case_id
@@ -228,7 +227,7 @@ def test_proof_of_use_to_reclaim_to_refund_booked(prefect_harness, config, db, w
     with db.session() as s:
         case = s.get(Application, case_id)
         assert case.state == "closed" and s.scalar(select(Reclaim)).settled_at is not None
-        b = fund_service.balances(s, world.fund_id)
+        b = ledger.balances(s, world.fund_id)
         assert b.receivable == 0 and b.refunded == total and b.available == available_before + total
         assert fund_service.reconciliation_problems(s, world.fund_id) == []
 
@@ -251,7 +250,7 @@ def test_overdue_proof_reclaims_everything_and_finance_may_waive_the_rest(db, wo
         reclaims.settle_by_hand(s, finance2, case_id, "Verein aufgelöst, Forderung uneinbringlich (Beschluss 12/2026).")
     with db.session() as s:
         assert s.get(Application, case_id).state == "closed"
-        assert fund_service.balances(s, world.fund_id).receivable == 0
+        assert ledger.balances(s, world.fund_id).receivable == 0
         assert fund_service.reconciliation_problems(s, world.fund_id) == []
 
 

@@ -268,6 +268,7 @@ def test_payout_refund_and_return_through_the_reading_process(backend, request, 
     """Every kind of ledger row the import writes, on both databases."""
     from grants.models import Application, Payout
     from grants.services import fund as fund_service
+    from grants.services import ledger
     from tests.factories import build_world
     from tests.services.test_fund import _pay_out, _transfers
 
@@ -308,10 +309,10 @@ def test_payout_refund_and_return_through_the_reading_process(backend, request, 
 
 
 def _balances_of(db, world):
-    from grants.services import fund as fund_service
+    from grants.services import ledger
 
     with db.session() as s:
-        return fund_service.balances(s, world.fund_id)
+        return ledger.balances(s, world.fund_id)
 
 
 def test_a_file_of_ever_new_shapes_reuses_plan_ids(monkeypatch):

@@ -4,8 +4,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from grants.domain.committee import (ABSTAIN, NO, OBJECT, YES, Member, circulation, next_sessions, quorum, tally,
-                                     vote_refusal)
+from grants.domain.committee import ABSTAIN, NO, OBJECT, YES, Member, circulation, next_sessions, quorum, tally, vote_refusal
 
 M = [Member(1, True, chair=True), Member(2, True), Member(3, True), Member(4, True), Member(5, True),
      Member(6, False)]   # five voting, one advisory

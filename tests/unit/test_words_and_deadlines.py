@@ -1,8 +1,8 @@
 from datetime import date
 from decimal import Decimal as D
 
-from grants.domain.words import euro_words, number
 from grants.domain.deadlines import add_months
+from grants.domain.words import euro_words, number
 
 
 def test_amounts_in_words():

@@ -3,8 +3,7 @@
 import pytest
 
 from grants.domain.roles import Role
-from grants.domain.workflow import (BY_ACTION, FINAL, SYSTEM, TRANSITIONS, WITHDRAWABLE, State, actions_from,
-                                    check_transition)
+from grants.domain.workflow import BY_ACTION, FINAL, SYSTEM, TRANSITIONS, WITHDRAWABLE, State, actions_from, check_transition
 
 
 def test_the_contract_state_names_exist():

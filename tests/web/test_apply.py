@@ -3,10 +3,11 @@ another organisation cannot see or touch the case."""
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from grants import clock
 from grants.models import Application, Attachment, AuditEvent
 from tests.web.helpers import csrf, login
 
@@ -46,7 +47,7 @@ def test_apply_over_two_visits_with_mistakes_then_submit(app, world, db):
     assert _post_step(client, case_id, "projekt", {
         "title": "Sprachcafé", "quarter": "Schinkel", "description": "Wir treffen uns.", "aims": "Gemeinsam kochen.",
         "target_groups": "Familien", "participants_expected": "20"}).status_code == 302
-    start = date.today() + timedelta(days=40)
+    start = clock.today() + timedelta(days=40)
     assert _post_step(client, case_id, "zeitraum", {"project_start": start.isoformat(),
                                                    "project_end": (start + timedelta(days=30)).strftime("%d.%m.%Y")}).status_code == 302
     # money: "1e5" and "-500" refused, German formats taken

@@ -1,11 +1,12 @@
 """Holding a session in the web: the chair runs it, members vote on their own devices, a
 conflicted member is excluded and sees it; other roles are denied."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from grants import clock
 from grants.models import AgendaItem, Application, Session
 from tests.flows.test_session_flow import _committee, _ready_case
 from tests.web.helpers import csrf, login
@@ -23,7 +24,7 @@ def test_chair_runs_a_session_members_vote(app, world, db):
     chair = app.test_client()
     login(chair, "chair@test.example")
     page = chair.get("/koordinierungsstab/").get_data(as_text=True)
-    r = chair.post("/koordinierungsstab/sitzungen", data={"csrf_token": csrf(page), "day": (date.today() + timedelta(days=2)).isoformat(),
+    r = chair.post("/koordinierungsstab/sitzungen", data={"csrf_token": csrf(page), "day": (clock.today() + timedelta(days=2)).isoformat(),
                                                           "at": "14:00", "place": "Rathaus, Raum 201"})
     sid = int(r.headers["Location"].rsplit("/", 1)[1])
     url = f"/koordinierungsstab/sitzung/{sid}"
@@ -69,7 +70,7 @@ def test_written_procedure_in_the_web(app, world, db):
     page = chair.get("/koordinierungsstab/").get_data(as_text=True)
     assert "Eilig" in page
     r = chair.post("/koordinierungsstab/umlaufverfahren", data={
-        "csrf_token": csrf(page), "case": [case_id], "deadline": (date.today() + timedelta(days=3)).isoformat()})
+        "csrf_token": csrf(page), "case": [case_id], "deadline": (clock.today() + timedelta(days=3)).isoformat()})
     url = r.headers["Location"]
     with db.session() as s:
         item_id = s.scalar(select(AgendaItem.id).where(AgendaItem.application_id == case_id))
@@ -81,7 +82,6 @@ def test_written_procedure_in_the_web(app, world, db):
     vote = f"/koordinierungsstab/sitzung/{sid}/punkt/{item_id}/schriftlich"
     m3.post(vote, data={"csrf_token": csrf(html), "choice": "yes"})
     # an advisory member has no vote, but may object (§ 90 VwVfG: "wenn kein Mitglied widerspricht")
-    from datetime import datetime, timezone
 
     from grants.models import Committee, CommitteeMember, Vote
     from grants.services import accounts
@@ -100,7 +100,7 @@ def test_written_procedure_in_the_web(app, world, db):
     adviser.post(vote, data={"csrf_token": csrf(html), "choice": "object"})
     with db.session() as s:
         assert sorted(s.scalars(select(Vote.choice).where(Vote.agenda_item_id == item_id))) == ["object", "yes"]
-        svc.evaluate_circulations(s, datetime.now(timezone.utc))
+        svc.evaluate_circulations(s, clock.now())
         assert s.get(AgendaItem, item_id).outcome == "defer"
 
 
@@ -125,7 +125,7 @@ def test_recommendation_reaches_the_printed_dossier(app, world, db):
     chair = app.test_client()
     login(chair, "chair@test.example")
     page = chair.get("/koordinierungsstab/").get_data(as_text=True)
-    r = chair.post("/koordinierungsstab/sitzungen", data={"csrf_token": csrf(page), "day": (date.today() + timedelta(days=2)).isoformat(), "at": "14:00"})
+    r = chair.post("/koordinierungsstab/sitzungen", data={"csrf_token": csrf(page), "day": (clock.today() + timedelta(days=2)).isoformat(), "at": "14:00"})
     url = r.headers["Location"]
     chair.post(f"{url}/tagesordnung", data={"csrf_token": csrf(chair.get(url).get_data(as_text=True))})
     member = app.test_client()
@@ -170,10 +170,9 @@ def test_chair_records_a_conflict_for_a_member_and_quorum_is_live(app, world, db
     _, users, members = _committee(db, world)
     _ready_case(db, world, "Sprachcafé", "1000.00")
     chair_actor = actor_for(db, users["chair"])
-    from datetime import datetime, timezone
 
     with db.session() as s:
-        m = svc.plan_session(s, chair_actor, 1, datetime.now(timezone.utc) + timedelta(days=1))
+        m = svc.plan_session(s, chair_actor, 1, clock.now() + timedelta(days=1))
         item = svc.build_agenda(s, m.id)[0]
         svc.invite(s, m.id, "http://x")
         sid, item_id = m.id, item.id

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from grants.models import BankEntry, FlowJob, LedgerEntry, Payout, PayoutRun
-from grants.services import fund as fund_service
+from grants.services import ledger
 from tests.camt_builder import N, T, statement
 from tests.factories import granted_case
 from tests.web.helpers import csrf, login
@@ -47,7 +47,7 @@ def test_donation_by_hand_with_bad_amounts_refused(client, world, db):
                              "purpose": "Benefizkonzert"}, page=page)
     assert r.status_code == 302
     with db.session() as s:
-        assert fund_service.balances(s, world.fund_id).donations == Decimal("11250.50")
+        assert ledger.balances(s, world.fund_id).donations == Decimal("11250.50")
     # the month of the donation as the locale names it, in the table and under its column
     html = client.get("/finanzen/").get_data(as_text=True)
     assert '<th scope="row">November 2026</th>' in html and '>Nov. 2026</text>' in html and "2026-11" not in html
@@ -77,8 +77,8 @@ def test_four_eyes_in_the_web_and_sepa_download(app, world, db):
 
 
 def test_upload_runs_the_reconciliation_flow_and_the_queue_assigns(client, world, db, prefect_harness, config):
-    from grants.flows import runtime
-    from grants.flows.engine import JobRunner
+    from grants import runtime
+    from grants.engine.runner import JobRunner
 
     login(client, "finance@test.example")
     xml = statement(FUND_IBAN, [N("75.00", False, [T("75.00", "X1", "Druckerei", "DE02120300000000202051", "Flyer")]),
@@ -112,8 +112,8 @@ def test_upload_runs_the_reconciliation_flow_and_the_queue_assigns(client, world
 
 
 def test_hostile_upload_is_refused_without_booking(client, world, db, prefect_harness, config):
-    from grants.flows import runtime
-    from grants.flows.engine import JobRunner
+    from grants import runtime
+    from grants.engine.runner import JobRunner
 
     login(client, "finance@test.example")
     r = _post(client, "/finanzen/kontoauszug", {"statement": (io.BytesIO(b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>"), "evil.xml")},

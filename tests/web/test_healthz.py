@@ -13,7 +13,7 @@ class FakeRunner:
 
 
 class FakeEmbedded:
-    """Looks like grants.flows.engine.EmbeddedEngine to /healthz."""
+    """Looks like grants.engine.embedded.EmbeddedEngine to /healthz."""
 
     def __init__(self, status="ok", runner=True):
         self._status = status

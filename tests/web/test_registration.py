@@ -4,11 +4,12 @@ invite a colleague, download their data; an association and a parish each on the
 import io
 import re
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from grants import clock
 from grants.models import Message, NonProfitProof, Organisation, User
 from tests.web.helpers import csrf, login
 from tests.web.test_apply import _post_step, _start
@@ -55,7 +56,6 @@ def test_association_registers_keeps_its_profile_and_applies(app, world, db):
     assert r.status_code == 400 and "Höchstens 70 Zeichen" in r.get_data(as_text=True)
     from grants.services import organisations
     from grants.services.errors import Invalid
-
     from tests.factories import actor_for
 
     with db.session() as s:
@@ -72,13 +72,13 @@ def test_association_registers_keeps_its_profile_and_applies(app, world, db):
         org = s.scalar(select(Organisation).where(Organisation.name == "Nachbarschaft Wüste e.V."))
         assert (org.iban, org.register_number) == ("DE89370400440532013000", "VR 4711")
     page = client.get("/antrag/organisation/").get_data(as_text=True)
-    too_old = (date.today() - timedelta(days=6 * 365)).isoformat()
+    too_old = (clock.today() - timedelta(days=6 * 365)).isoformat()
     r = client.post("/antrag/organisation/nachweis", data={
         "csrf_token": csrf(page), "n-kind": "exemption_notice", "n-issued_on": too_old,
         "n-tax_office": "Finanzamt Osnabrück-Stadt", "n-tax_number": "66/270/12345"})
     assert r.status_code == 400 and "höchstens 5 Jahre alt" in r.get_data(as_text=True)
     r = client.post("/antrag/organisation/nachweis", data={
-        "csrf_token": csrf(page), "n-kind": "exemption_notice", "n-issued_on": (date.today() - timedelta(days=400)).isoformat(),
+        "csrf_token": csrf(page), "n-kind": "exemption_notice", "n-issued_on": (clock.today() - timedelta(days=400)).isoformat(),
         "n-tax_office": "Finanzamt Osnabrück-Stadt", "n-tax_number": "66/270/12345",
         "n-document": (io.BytesIO(b"%PDF-1.4 bescheid"), "Freistellung.pdf")}, content_type="multipart/form-data")
     assert r.status_code == 302
@@ -100,7 +100,7 @@ def test_parish_path_needs_two_signatories_and_the_seal(app, world, db):
         "csrf_token": csrf(page), "s-people-0-name": "Pfarrer Albers", "s-people-0-function": "Vorsitz",
         "s-people-1-name": "Maria Schulte", "s-people-1-function": "Mitglied des Kirchenvorstands"})
     assert r.status_code == 302
-    assert _profile(client, {"p-parish_resolution_on": (date.today() - timedelta(days=10)).isoformat(),
+    assert _profile(client, {"p-parish_resolution_on": (clock.today() - timedelta(days=10)).isoformat(),
                              "p-seal_confirmed": "y", "p-iban": "DE75512108001245126199",
                              "p-account_holder": "Kath. Kirchengemeinde St. Joseph"}).status_code == 302
     with db.session() as s:
@@ -162,10 +162,10 @@ def test_parish_submits_and_screening_sees_its_own_rules(app, world, db):
     client.post("/antrag/organisation/unterschriften", data={
         "csrf_token": csrf(page), "s-people-0-name": "Pastorin Lange", "s-people-0-function": "Vorsitz",
         "s-people-1-name": "Jonas Berg", "s-people-1-function": "Kirchenvorstand"})
-    _profile(client, {"p-parish_resolution_on": (date.today() - timedelta(days=5)).isoformat(), "p-seal_confirmed": "y",
+    _profile(client, {"p-parish_resolution_on": (clock.today() - timedelta(days=5)).isoformat(), "p-seal_confirmed": "y",
                       "p-iban": "DE75512108001245126199", "p-account_holder": "Ev. Kirchengemeinde Paulus"})
     case_id = _start(client)
-    start = date.today() + timedelta(days=30)
+    start = clock.today() + timedelta(days=30)
     _post_step(client, case_id, "projekt", {"title": "Gemeindefest", "quarter": "Innenstadt", "description": "Fest",
                                              "aims": "Begegnung", "target_groups": "alle", "participants_expected": "80"})
     _post_step(client, case_id, "zeitraum", {"project_start": start.isoformat(), "project_end": start.isoformat()})

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from grants import clock
+from grants.engine.deployments import deployment_name
 from grants.models import FlowJob
 
 CACHE_SECONDS = 3.0
@@ -61,8 +62,6 @@ def _embedded(engine) -> dict:
 
 
 def _scaleout(config, engine) -> dict:
-    from grants.flows.deployments import deployment_name
-
     info: dict = {"mode": "scale-out"}
     problems = []
     if engine is not None:
@@ -75,8 +74,7 @@ def _scaleout(config, engine) -> dict:
             info["dispatcher"] = f"retrying: {engine.dispatcher.last_error}"
     try:
         from prefect.client.orchestration import get_client
-        from prefect.settings import (PREFECT_API_REQUEST_TIMEOUT, PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES,
-                                      temporary_settings)
+        from prefect.settings import PREFECT_API_REQUEST_TIMEOUT, PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
         # the configured server, whatever this thread's Prefect settings say; a health check answers
         # quickly rather than retrying for a minute
@@ -88,7 +86,7 @@ def _scaleout(config, engine) -> dict:
             info["prefect"] = "ok"
             deployment = client.read_deployment_by_name(deployment_name("noop", config.instance))
         polled = deployment.last_polled
-        age = (datetime.now(timezone.utc) - polled).total_seconds() if polled else None
+        age = (clock.wall() - polled).total_seconds() if polled else None
         # a worker polls every GRANTS_POLL_SECONDS; Prefect itself calls a deployment not ready after 60 s
         if age is not None and age <= max(60, 10 * config.poll_seconds):
             info["workers"] = "ok"

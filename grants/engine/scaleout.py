@@ -6,12 +6,11 @@ flow threads; any number of them may run at once."""
 from __future__ import annotations
 
 import logging
-import os
 
 from grants.db import Database
-from grants.flows.dispatch import Dispatcher, scheduler_lock
-from grants.flows.engine import Scheduler
-from grants.models.base import utcnow
+from grants.engine.dispatch import Dispatcher
+from grants.engine.prefect_server import use_client_environment
+from grants.engine.scheduler import SharedScheduler
 
 log = logging.getLogger("grants.scaleout")
 
@@ -24,32 +23,6 @@ def import_prefect() -> None:
     import prefect.flow_engine  # noqa: F401
 
     import grants.flows.registry  # noqa: F401
-
-
-def prefect_client_environment(config) -> None:
-    """Quiet, offline-safe Prefect clients whose files stay in GRANTS_HOME (set before Prefect is
-    imported)."""
-    os.environ.setdefault("PREFECT_HOME", str(config.prefect_home))
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    # every short-lived client (run_deployment makes one a call) would ask the server's version first
-    os.environ.setdefault("PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED", "false")
-
-
-class SharedScheduler(Scheduler):
-    """The scheduler, one tick at a time however many processes run it."""
-
-    def tick(self) -> list[str]:
-        from grants.services import schedule
-
-        with self.db.session() as s:
-            if not scheduler_lock(s):
-                return []
-            queued = schedule.tick(s, utcnow())
-        if queued:
-            self.runner.wake()
-        return queued
 
 
 class ScaleOutEngine:
@@ -73,7 +46,7 @@ class ScaleOutEngine:
         return self.config.prefect_api_url.removesuffix("/").removesuffix("/api")
 
     def start(self) -> None:
-        prefect_client_environment(self.config)
+        use_client_environment(self.config)
         import_prefect()
         self.dispatcher.start()
         self.scheduler.start()

@@ -17,18 +17,20 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy import or_, update
 
+from grants import clock, runtime
 from grants.db import Database
-from grants.flows.deployments import (DAILY, crash_run, ensure_deployments, execute_run, job_of, make_due_runs,
-                                     propose_pending)
-from grants.flows.dispatch import return_to_queue
-from grants.flows.liveness import LifeLock, worker_name
+from grants.engine.deployments import DAILY, crash_run, ensure_deployments, job_of, latest_due, propose_pending, skip_run
+from grants.engine.dispatch import return_to_queue
+from grants.engine.liveness import LifeLock, worker_name
+from grants.engine.runner import execute_run
+from grants.flows.registry import FLOWS
 from grants.models import FlowJob
-from grants.models.base import utcnow
 
 log = logging.getLogger("grants.worker")
 
@@ -86,7 +88,7 @@ class Worker:
         while not self._stop.is_set():
             try:
                 if not self.deployments:
-                    self.deployments = ensure_deployments(self.instance)
+                    self.deployments = ensure_deployments(self._config())
                     log.info("worker %s serves %d deployments", self.name, len(self.deployments))
                 self.poll_once()
                 self.last_error = None
@@ -98,10 +100,13 @@ class Worker:
                 next_check = time.monotonic() + 5
             if time.monotonic() >= next_deployments_check:
                 self._check_deployments()
-                self._make_due_runs()
                 next_deployments_check = time.monotonic() + 60
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
+
+    def _config(self):
+        """This process's configuration, under the instance name this worker serves."""
+        return replace(runtime.current()[0], instance=self.instance)
 
     def _check_deployments(self) -> None:
         """A Prefect server set up anew has none of our deployments: make them again, or this
@@ -115,23 +120,20 @@ class Worker:
         except ObjectNotFound:
             log.warning("the deployments are gone from Prefect; making them again")
             # the old ids stay known: a run of them may be starting on another thread
-            self.deployments = {**self.deployments, **ensure_deployments(self.instance)}
+            self.deployments = {**self.deployments, **ensure_deployments(self._config())}
         except Exception:
             pass  # Prefect away: the poll reports that
-
-    def _make_due_runs(self) -> None:
-        """The day's runs of the daily schedules, where Prefect's scheduler service made none."""
-        try:
-            make_due_runs(self._client(), {i: key for i, key in self.deployments.items() if key in DAILY})
-        except Exception as e:  # Prefect away: the poll reports that; the next minute makes them
-            log.warning("could not make the schedules' due runs: %s: %s", type(e).__name__, e)
 
     def poll_once(self) -> int:
         client = self._client()
         # asked even when every thread is busy: the poll tells Prefect this worker is there
         runs = client.get_scheduled_flow_runs_for_deployments(
-            deployment_ids=list(self.deployments), scheduled_before=_now() + timedelta(seconds=1))
+            deployment_ids=list(self.deployments), scheduled_before=clock.wall() + timedelta(seconds=1))
         self.last_polled = time.monotonic()
+        # several due runs of a daily deployment (Prefect was away for days): today's is enough
+        runs, needless = latest_due(runs, {i: k for i, k in self.deployments.items() if k in DAILY})
+        for run, newer in needless:
+            skip_run(client, run, newer)
         runs.sort(key=lambda r: (r.next_scheduled_start_time is None, r.next_scheduled_start_time))
         started = 0
         for run in runs:
@@ -174,7 +176,7 @@ class Worker:
                                    FlowJob.flow == self.deployments.get(run.deployment_id),
                                    or_(FlowJob.prefect_flow_run_id.is_(None),
                                        FlowJob.prefect_flow_run_id == str(run.id)))
-                            .values(state="running", worker=self.name, started_at=utcnow(),
+                            .values(state="running", worker=self.name, started_at=clock.now(),
                                     prefect_flow_run_id=str(run.id), attempts=FlowJob.attempts + 1, error=""))
             return res.rowcount == 1
 
@@ -201,8 +203,6 @@ class Worker:
                 log.warning("could not cancel stale run %s: %s", run.id, e)
 
     def _execute(self, run_id: UUID, job_id: int | None) -> None:
-        from grants.flows.registry import FLOWS
-
         result, state, error = None, "failed", ""
         try:
             run = self._client().read_flow_run(run_id)
@@ -228,7 +228,7 @@ class Worker:
             s.execute(update(FlowJob)
                       .where(FlowJob.id == job_id, FlowJob.state == "running", FlowJob.worker == self.name,
                              FlowJob.prefect_flow_run_id == str(run_id))
-                      .values(state=state, error=error, result=result, finished_at=utcnow()))
+                      .values(state=state, error=error, result=result, finished_at=clock.now()))
 
     # -- stopping -----------------------------------------------------------------------------
     def stop(self, grace: float = 30) -> int:
@@ -260,8 +260,3 @@ class Worker:
         self.life.release()
         return len(left)
 
-
-def _now():
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
+from grants import clock, runtime
 from grants.db import Database
-from grants.flows.deployments import JOB_TAG, crash_run, deployment_name, ensure_deployments
-from grants.flows.liveness import is_alive
+from grants.engine.deployments import JOB_TAG, crash_run, deployment_name, ensure_deployments
+from grants.engine.liveness import is_alive
+from grants.flows.registry import FLOWS
 from grants.models import FlowJob
-from grants.models.base import utcnow
 
 log = logging.getLogger("grants.dispatch")
 
@@ -46,7 +48,7 @@ def return_to_queue(db: Database, job_id: int, run_id: str, *, reason: str, clai
                                FlowJob.state == job.state, FlowJob.attempts == job.attempts)
                         .values(state="failed" if give_up else "queued", prefect_flow_run_id=None, worker=None,
                                 attempts=attempts, error=f"{reason} (attempt {attempts})"[:4000],
-                                finished_at=utcnow() if give_up else None))
+                                finished_at=clock.now() if give_up else None))
         if res.rowcount != 1:
             return False
     log.warning("job %s: %s; %s", job_id, reason, "given up" if give_up else "queued again")
@@ -121,12 +123,10 @@ class Dispatcher:
     def dispatch(self, job_id: int, flow: str, parameters: dict, attempts: int) -> bool:
         from prefect.deployments import run_deployment
 
-        from grants.flows.registry import FLOWS
-
         if flow not in FLOWS:
             with self.db.session() as s:
                 s.execute(update(FlowJob).where(FlowJob.id == job_id, FlowJob.state == "queued")
-                          .values(state="failed", error=f"unknown flow {flow!r}", finished_at=utcnow()))
+                          .values(state="failed", error=f"unknown flow {flow!r}", finished_at=clock.now()))
             return False
         from prefect.exceptions import ObjectNotFound
 
@@ -140,7 +140,7 @@ class Dispatcher:
             run = send()
         except ObjectNotFound:
             # no worker has started yet: the deployments are made here, and the run waits in Prefect
-            ensure_deployments(self.instance)
+            ensure_deployments(replace(runtime.current()[0], instance=self.instance))
             run = send()
         with self.db.session() as s:
             if run.state is not None and run.state.is_final():
@@ -166,7 +166,7 @@ class Dispatcher:
                                      .where(FlowJob.state == "running", FlowJob.prefect_flow_run_id.is_not(None))))
             waiting = list(s.execute(select(FlowJob.id, FlowJob.prefect_flow_run_id)
                                      .where(FlowJob.state == "queued", FlowJob.prefect_flow_run_id.is_not(None),
-                                            FlowJob.created_at <= utcnow() - self.stale_after)
+                                            FlowJob.created_at <= clock.now() - self.stale_after)
                                      .order_by(FlowJob.id).limit(200)))
         alive = {w: is_alive(self.db, w) for w in {w for _, w, _ in running}}
         dead = [(j, w, r) for j, w, r in running if not alive[w]]
@@ -198,7 +198,7 @@ class Dispatcher:
                 with self.db.session() as s:
                     s.execute(update(FlowJob).where(FlowJob.id == job_id, FlowJob.state == "queued",
                                                     FlowJob.prefect_flow_run_id == run_id)
-                              .values(state="failed", error="cancelled in Prefect", finished_at=utcnow()))
+                              .values(state="failed", error="cancelled in Prefect", finished_at=clock.now()))
                 continue
             what = f"run {run_id} ended as {state.name}" if state is not None else f"run {run_id} is unknown to Prefect"
             back += return_to_queue(self.db, job_id, run_id, reason=f"{what} before a worker took the job",
@@ -206,9 +206,3 @@ class Dispatcher:
         return back
 
 
-def scheduler_lock(session) -> bool:
-    """One scheduler tick at a time across machines (PostgreSQL); elsewhere there is one anyway."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(CAST(:ns AS integer), 1)"),
-                                {"ns": 0x6773}).scalar())

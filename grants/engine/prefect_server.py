@@ -1,0 +1,119 @@
+"""The Prefect server of the embedded default: `prefect server start` as a child process, its home
+under $GRANTS_HOME/prefect, with every service of Prefect's own running (its scheduler makes the
+daily flows' runs from their deployment schedules)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def prefect_environment(prefect_home: Path) -> dict[str, str]:
+    """Settings for every Prefect process of the embedded default."""
+    return {
+        "PREFECT_HOME": str(prefect_home),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "true",
+        "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+        # SQLite under Prefect's server answers 503 "database is locked" under parallel writes;
+        # the client retries those.
+        "PREFECT_CLIENT_MAX_RETRIES": "8",
+    }
+
+
+def use_environment(config) -> None:
+    """Set the embedded default's Prefect settings for this process; before Prefect is imported,
+    which reads them once (the user's own PREFECT_* values win)."""
+    for k, v in prefect_environment(config.prefect_home).items():
+        if k != "PREFECT_HOME" or config.embedded_engine:
+            os.environ.setdefault(k, v)
+
+
+def use_client_environment(config) -> None:
+    """Quiet, offline-safe Prefect clients whose files stay in GRANTS_HOME (set before Prefect is
+    imported)."""
+    os.environ.setdefault("PREFECT_HOME", str(config.prefect_home))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # every short-lived client (run_deployment makes one a call) would ask the server's version first
+    os.environ.setdefault("PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED", "false")
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+class PrefectServer:
+    """A `prefect server start` subprocess with its home under $GRANTS_HOME/prefect."""
+
+    def __init__(self, prefect_home: Path, host: str = "127.0.0.1", port: int = 4200):
+        self.home = prefect_home
+        self.host = host
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 90) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        port = self.port
+        while not _port_free(self.host, port):
+            port += 1
+        self.port = port
+        env = {**os.environ, **prefect_environment(self.home)}
+        env.pop("PREFECT_API_URL", None)
+        logf = open(self.home / "server.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(port)],
+            env=env, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Prefect server exited with {self.proc.returncode}; see {self.home / 'server.log'}")
+            if self.healthy():
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"Prefect server did not become healthy in {timeout} s")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
