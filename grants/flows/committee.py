@@ -6,7 +6,7 @@ from prefect import flow
 
 from grants import runtime
 from grants.flows import NO_RESULTS
-from grants.models import Session as Meeting
+from grants.models import Sitting
 from grants.services import committee
 
 
@@ -22,7 +22,7 @@ def prepare_session(session_id: int) -> dict:
     """At the cut-off: every case ready for the committee on the agenda, members invited."""
     config, db = runtime.current()
     with db.session() as s:
-        items = committee.build_agenda(s, session_id) if s.get(Meeting, session_id).state == "planned" else []
+        items = committee.build_agenda(s, session_id) if s.get(Sitting, session_id).state == "planned" else []
         invited = committee.invite(s, session_id, config.base_url)
     return {"session": session_id, "items_added": len(items), "invited": invited}
 

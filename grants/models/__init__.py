@@ -12,8 +12,8 @@ from grants.models.committee import (
                                      ConflictOfInterest,
                                      Decision,
                                      MinutesSignature,
-                                     Session,
-                                     SessionNote,
+                                     Sitting,
+                                     SittingNote,
                                      Vote,
 )
 from grants.models.fund import EntryKind, LedgerEntry, Payout, PayoutRun

@@ -42,7 +42,7 @@ class CommitteeMember(Base):
     user = relationship("User")
 
 
-class Session(Base):
+class Sitting(Base):
     """A meeting of the committee, or a written circulation procedure (Umlaufverfahren)."""
 
     __tablename__ = "committee_session"
@@ -90,7 +90,7 @@ class AgendaItem(Base):
     motion_reasons: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str | None] = mapped_column(String(20))
 
-    session: Mapped[Session] = relationship(back_populates="items")
+    session: Mapped[Sitting] = relationship(back_populates="items")
     application = relationship("Application")
 
 
@@ -148,7 +148,7 @@ class MinutesSignature(Base):
     content_sha256: Mapped[str] = mapped_column(String(64), default="")
 
 
-class SessionNote(Base):
+class SittingNote(Base):
     __tablename__ = "session_note"
 
     id: Mapped[int] = mapped_column(primary_key=True)

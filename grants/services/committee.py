@@ -24,7 +24,7 @@ from grants.models import (
     User,
     Vote,
 )
-from grants.models import Session as Meeting
+from grants.models import Sitting
 from grants.services import audit, cases, ledger, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -50,8 +50,8 @@ def _rule_members(members: list[CommitteeMember]) -> list[rules.Member]:
     return [rules.Member(m.id, m.voting, m.function == "chair") for m in members]
 
 
-def _meeting(db: Session, session_id: int) -> Meeting:
-    m = db.get(Meeting, session_id)
+def _meeting(db: Session, session_id: int) -> Sitting:
+    m = db.get(Sitting, session_id)
     if m is None:
         raise NotFound("Diese Sitzung gibt es nicht.")
     return m
@@ -63,14 +63,14 @@ def _require_chair(actor: Actor) -> None:
 
 
 def plan_session(db: Session, actor: Actor, committee_id: int, starts_at: datetime, *, place: str = "",
-                 kind: str = "meeting", deadline_at: datetime | None = None) -> Meeting:
+                 kind: str = "meeting", deadline_at: datetime | None = None) -> Sitting:
     """A session on the schedule or ad hoc; a written procedure (circulation) needs a deadline."""
     _require_chair(actor)
     committee = db.get(Committee, committee_id)
     if kind == "circulation" and deadline_at is None:
         raise Invalid("Ein Umlaufverfahren braucht eine Frist.")
-    number = (db.scalar(select(func.max(Meeting.number)).where(Meeting.committee_id == committee_id)) or 0) + 1
-    m = Meeting(committee_id=committee_id, number=number, kind=kind, state="planned", starts_at=starts_at,
+    number = (db.scalar(select(func.max(Sitting.number)).where(Sitting.committee_id == committee_id)) or 0) + 1
+    m = Sitting(committee_id=committee_id, number=number, kind=kind, state="planned", starts_at=starts_at,
                 cutoff_at=starts_at - timedelta(days=committee.cutoff_days), deadline_at=deadline_at,
                 place=place or committee.default_place)
     db.add(m)
@@ -79,14 +79,14 @@ def plan_session(db: Session, actor: Actor, committee_id: int, starts_at: dateti
     return m
 
 
-def next_session(db: Session, committee_id: int, now: datetime | None = None) -> Meeting | None:
+def next_session(db: Session, committee_id: int, now: datetime | None = None) -> Sitting | None:
     now = now or clock.now()
-    return db.scalar(select(Meeting).where(Meeting.committee_id == committee_id, Meeting.kind == "meeting",
-                                           Meeting.state.in_(("planned", "invited")), Meeting.starts_at > now)
-                     .order_by(Meeting.starts_at).limit(1))
+    return db.scalar(select(Sitting).where(Sitting.committee_id == committee_id, Sitting.kind == "meeting",
+                                           Sitting.state.in_(("planned", "invited")), Sitting.starts_at > now)
+                     .order_by(Sitting.starts_at).limit(1))
 
 
-def ensure_schedule(db: Session, committee_id: int, now: datetime, *, weekday: int = 2, hour: int = 14) -> Meeting:
+def ensure_schedule(db: Session, committee_id: int, now: datetime, *, weekday: int = 2, hour: int = 14) -> Sitting:
     """Keep the next regular session planned (default every second week, Wednesdays 14:00 in
     Osnabrück, summer or winter)."""
     today = clock.local_date(now)
@@ -94,8 +94,8 @@ def ensure_schedule(db: Session, committee_id: int, now: datetime, *, weekday: i
     if existing is not None:
         return existing
     committee = db.get(Committee, committee_id)
-    last = db.scalar(select(Meeting.starts_at).where(Meeting.committee_id == committee_id, Meeting.kind == "meeting")
-                     .order_by(Meeting.starts_at.desc()).limit(1))
+    last = db.scalar(select(Sitting.starts_at).where(Sitting.committee_id == committee_id, Sitting.kind == "meeting")
+                     .order_by(Sitting.starts_at.desc()).limit(1))
     if last is not None:
         first = clock.local_date(last)
     else:
@@ -156,7 +156,7 @@ def invite(db: Session, session_id: int, base_url: str) -> int:
     return len(members)
 
 
-def _item_for(db: Session, actor: Actor, item_id: int, member_id: int) -> tuple[AgendaItem, Meeting]:
+def _item_for(db: Session, actor: Actor, item_id: int, member_id: int) -> tuple[AgendaItem, Sitting]:
     """The item and its session, if the actor may act for `member_id`: themselves, or anyone as chair."""
     item = db.get(AgendaItem, item_id)
     if item is None:
@@ -217,7 +217,7 @@ def quorum_of(db: Session, session_id: int) -> rules.Quorum:
                         minimum=c.quorum_minimum, all_invited=m.invited_at is not None)
 
 
-def open_session(db: Session, actor: Actor, session_id: int) -> Meeting:
+def open_session(db: Session, actor: Actor, session_id: int) -> Sitting:
     _require_chair(actor)
     m = _meeting(db, session_id)
     if m.state not in ("planned", "invited"):
@@ -348,7 +348,7 @@ def conclude_item(db: Session, actor: Actor, item_id: int) -> AgendaItem:
     return item
 
 
-def close_session(db: Session, actor: Actor, session_id: int) -> Meeting:
+def close_session(db: Session, actor: Actor, session_id: int) -> Sitting:
     """Close the session: items still open are deferred; the decision flow records the decisions."""
     from grants.services import jobs
 
@@ -414,7 +414,7 @@ def record_decisions(db: Session, session_id: int) -> dict:
     return {"session": session_id, "decisions": done}
 
 
-def _tell_applicant(db: Session, case, outcome: str, m: Meeting) -> None:
+def _tell_applicant(db: Session, case, outcome: str, m: Sitting) -> None:
 
     words = {"approve": "bewilligt", "approve_partly": "teilweise bewilligt", "reject": "abgelehnt",
              "defer": "auf die nächste Sitzung vertagt"}[outcome]
@@ -432,7 +432,7 @@ def _tell_applicant(db: Session, case, outcome: str, m: Meeting) -> None:
 # ---- written procedure (Umlaufverfahren) ---------------------------------------------------
 
 def start_circulation(db: Session, actor: Actor, committee_id: int, case_ids: list[int], deadline: datetime,
-                      base_url: str = "") -> Meeting:
+                      base_url: str = "") -> Sitting:
     """Urgent cases decided in writing: each item is put to the members as an approval of the
     proposed amount; they vote online until the deadline."""
 
@@ -492,7 +492,7 @@ def evaluate_circulations(db: Session, now: datetime) -> list[int]:
 
     closed = []
     system = Actor.system("circulation")
-    for m in db.scalars(select(Meeting).where(Meeting.kind == "circulation", Meeting.state == "open")):
+    for m in db.scalars(select(Sitting).where(Sitting.kind == "circulation", Sitting.state == "open")):
         members = _rule_members(_members(db, m.committee_id))
         pending = False
         for item in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id, AgendaItem.outcome.is_(None))):

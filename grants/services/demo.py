@@ -33,7 +33,7 @@ from grants.models import (
     Signatory,
     User,
 )
-from grants.models import Session as CommitteeSession
+from grants.models import Sitting
 from grants.services import accounts, applications, cases
 from grants.services.actor import Actor
 
@@ -215,10 +215,10 @@ def _actor(s: Session, role: str, org_id: int | None = None) -> Actor:
 def _cases(s: Session, fund: Fund, program: Program, committee: Committee, today: date) -> None:
     orgs = s.scalars(select(Organisation).order_by(Organisation.id)).all()
     now = clock.now()
-    past = CommitteeSession(committee_id=committee.id, number=1, state="closed", place=committee.default_place,
+    past = Sitting(committee_id=committee.id, number=1, state="closed", place=committee.default_place,
                             starts_at=datetime.combine(today - timedelta(days=10), time(14, 0), timezone.utc),
                             closed_at=now - timedelta(days=10))
-    upcoming = CommitteeSession(committee_id=committee.id, number=2, state="planned", place=committee.default_place,
+    upcoming = Sitting(committee_id=committee.id, number=2, state="planned", place=committee.default_place,
                                 starts_at=datetime.combine(today + timedelta(days=4), time(14, 0), timezone.utc),
                                 cutoff_at=datetime.combine(today - timedelta(days=1), time(12, 0), timezone.utc))
     s.add_all([past, upcoming])

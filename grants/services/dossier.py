@@ -55,9 +55,9 @@ def items(db: Session, session_id: int) -> list[ItemView]:
 def pdf(db: Session, session_id: int) -> bytes:
     """The dossier for printing: agenda and, per item, what the committee needs to decide."""
     from grants.documents import render
-    from grants.models import Session as Meeting
+    from grants.models import Sitting
 
-    m = db.get(Meeting, session_id)
+    m = db.get(Sitting, session_id)
     fund = ledger.default_fund(db)
     available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     fmt = render.german_date

@@ -21,7 +21,7 @@ from grants.models import (
     Organisation,
     User,
 )
-from grants.models import Session as Meeting
+from grants.models import Sitting
 from grants.services import audit, committee
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, NotFound
@@ -42,7 +42,7 @@ def _result(event: AuditEvent) -> str:
 
 
 def context(db: Session, session_id: int) -> dict:
-    m = db.get(Meeting, session_id)
+    m = db.get(Sitting, session_id)
     if m is None:
         raise NotFound("Diese Sitzung gibt es nicht.")
     members = db.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
@@ -90,7 +90,7 @@ def context(db: Session, session_id: int) -> dict:
 
 def sign(db: Session, actor: Actor, session_id: int) -> MinutesSignature:
     """The chair and the minute-taker sign the minutes of a closed session (who and when recorded)."""
-    m = db.get(Meeting, session_id)
+    m = db.get(Sitting, session_id)
     if m is None:
         raise NotFound("Diese Sitzung gibt es nicht.")
     if m.state != "closed":

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.models import Committee, FlowJob
-from grants.models import Session as Meeting
+from grants.models import Sitting
 from grants.services import committee, jobs
 
 PREPARE_FLOW = "prepare_session"
@@ -28,9 +28,9 @@ def tick(db: Session, now: datetime) -> list[str]:
     queued = []
     for c in db.scalars(select(Committee)):
         committee.ensure_schedule(db, c.id, now)
-    for m in db.scalars(select(Meeting).where(Meeting.state == "planned", Meeting.kind == "meeting",
-                                              Meeting.cutoff_at.is_not(None), Meeting.cutoff_at <= now,
-                                              Meeting.starts_at > now)):
+    for m in db.scalars(select(Sitting).where(Sitting.state == "planned", Sitting.kind == "meeting",
+                                              Sitting.cutoff_at.is_not(None), Sitting.cutoff_at <= now,
+                                              Sitting.starts_at > now)):
         job = jobs.enqueue(db, PREPARE_FLOW, f"{PREPARE_FLOW}:{m.id}", session_id=m.id)
         queued.append(job.key)
     for session_id in committee.evaluate_circulations(db, now):

@@ -22,7 +22,7 @@ from grants.models import (
     ScreeningVerdict,
     Signatory,
 )
-from grants.models import Session as Meeting
+from grants.models import Sitting
 from grants.services import audit, cases, ledger, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
@@ -72,10 +72,10 @@ def _next_decision_on(db: Session, program: Program):
     if program.committee_id is None:
         return None
     now = clock.now()
-    starts = db.scalar(select(func.min(Meeting.starts_at)).where(
-        Meeting.committee_id == program.committee_id, Meeting.kind == "meeting",
-        Meeting.state.in_(("planned", "invited")), Meeting.starts_at > now,
-        (Meeting.cutoff_at.is_(None)) | (Meeting.cutoff_at > now)))
+    starts = db.scalar(select(func.min(Sitting.starts_at)).where(
+        Sitting.committee_id == program.committee_id, Sitting.kind == "meeting",
+        Sitting.state.in_(("planned", "invited")), Sitting.starts_at > now,
+        (Sitting.cutoff_at.is_(None)) | (Sitting.cutoff_at > now)))
     if starts is None:
         return None
     return clock.local_date(starts)

@@ -15,7 +15,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from grants import clock
 from grants.domain.money import AmountError, parse_amount
 from grants.domain.roles import Perm
-from grants.models import AgendaItem, Committee, CommitteeMember, Session, User, Vote
+from grants.models import AgendaItem, Committee, CommitteeMember, Sitting, User, Vote
 from grants.services import committee, dossier, ledger
 from grants.services.errors import ServiceError
 from grants.web.access import requires
@@ -61,9 +61,9 @@ def home():
     from grants.models import Application
 
     with db().session() as s:
-        rows = s.execute(select(Session, func.count(AgendaItem.id))
-                         .outerjoin(AgendaItem, AgendaItem.session_id == Session.id)
-                         .group_by(Session.id).order_by(Session.starts_at.desc()).limit(20)).all()
+        rows = s.execute(select(Sitting, func.count(AgendaItem.id))
+                         .outerjoin(AgendaItem, AgendaItem.session_id == Sitting.id)
+                         .group_by(Sitting.id).order_by(Sitting.starts_at.desc()).limit(20)).all()
         ready = s.execute(select(Application.id, Application.file_number, Application.title, Application.requested)
                           .where(Application.state == "ready_for_committee").order_by(Application.submitted_at)).all()
     return render_template("committee/home.html", rows=rows, plan_form=PlanForm(), SESSION_STATES=SESSION_STATES,
@@ -130,7 +130,7 @@ def plan():
 @requires(Perm.COMMITTEE_VIEW)
 def session(session_id: int):
     with db().session() as s:
-        m = s.get(Session, session_id)
+        m = s.get(Sitting, session_id)
         if m is None:
             abort(404)
         me = committee.member_of(s, g.actor, m.committee_id)
@@ -189,7 +189,7 @@ def attendance(session_id: int):
     ids = {int(x) for x in request.form.getlist("present") if x.isdigit()}
 
     def run(s):
-        m = s.get(Session, session_id)
+        m = s.get(Sitting, session_id)
         for member in s.scalars(select(CommitteeMember).where(CommitteeMember.committee_id == m.committee_id)):
             committee.set_attendance(s, g.actor, session_id, member.id, member.id in ids)
     return _act(session_id, run, gettext("Die Anwesenheit ist gespeichert."))
@@ -202,7 +202,7 @@ def conflict(session_id: int, item_id: int):
     member_id = request.form.get("member_id", "")
 
     def run(s):
-        m = s.get(Session, session_id)
+        m = s.get(Sitting, session_id)
         me = committee.member_of(s, g.actor, m.committee_id)
         target = int(member_id) if member_id.isdigit() else (me.id if me else 0)
         committee.declare_conflict(s, g.actor, item_id, target, form.reason.data or "")
@@ -237,7 +237,7 @@ def vote(session_id: int, item_id: int):
     member_id = request.form.get("member_id", "")
 
     def run(s):
-        m = s.get(Session, session_id)
+        m = s.get(Sitting, session_id)
         me = committee.member_of(s, g.actor, m.committee_id)
         target = int(member_id) if member_id.isdigit() else (me.id if me else 0)
         committee.cast_vote(s, g.actor, item_id, target, choice)
@@ -285,7 +285,7 @@ def minutes_file(session_id: int, fmt: str):
     if fmt not in ("pdf", "docx"):
         abort(404)
     with db().session() as s:
-        m = s.get(Session, session_id)
+        m = s.get(Sitting, session_id)
         if m is None or m.state != "closed":
             abort(404)
         letter = s.scalar(select(Letter).where(Letter.session_id == session_id, Letter.kind == "minutes")
@@ -306,7 +306,7 @@ def dossier_pdf(session_id: int):
     from flask import Response
 
     with db().session() as s:
-        if s.get(Session, session_id) is None:
+        if s.get(Sitting, session_id) is None:
             abort(404)
         data = dossier.pdf(s, session_id)
     return Response(data, mimetype="application/pdf",
@@ -318,7 +318,7 @@ def dossier_pdf(session_id: int):
 def live(session_id: int):
     """The quorum as it stands, for the session page to update itself without reloading."""
     with db().session() as s:
-        if s.get(Session, session_id) is None:
+        if s.get(Sitting, session_id) is None:
             abort(404)
         q = committee.quorum_of(s, session_id)
     if q.reached:

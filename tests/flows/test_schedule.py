@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from grants import clock, runtime
 from grants.engine.runner import JobRunner
 from grants.engine.scheduler import Scheduler
-from grants.models import AgendaItem, Application, Committee, FlowJob, Message, Session
+from grants.models import AgendaItem, Application, Committee, FlowJob, Message, Sitting
 from grants.services import schedule
 from tests.flows.test_session_flow import _committee, _ready_case
 
@@ -63,7 +63,7 @@ def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, con
     with db.session() as s:
         # plans the next session (cut-off not reached); the daily flows are Prefect's schedules now
         assert schedule.tick(s, now) == []
-        m = s.scalar(select(Session))
+        m = s.scalar(select(Sitting))
         assert m.starts_at == datetime(2026, 11, 25, 13, tzinfo=timezone.utc)     # 14:00 in Berlin (CET)
         assert m.cutoff_at == m.starts_at - timedelta(days=1)
         session_id, cutoff = m.id, m.cutoff_at
@@ -72,7 +72,7 @@ def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, con
         assert schedule.tick(s, later) == [f"prepare_session:{session_id}"]
         schedule.tick(s, later)                            # a second tick queues nothing new
         assert s.scalar(select(func.count()).select_from(FlowJob).where(FlowJob.flow == "prepare_session")) == 1
-        assert s.scalar(select(func.count()).select_from(Session)) == 1
+        assert s.scalar(select(func.count()).select_from(Sitting)) == 1
     runtime.install(config, db)
     try:
         JobRunner(db).drain(timeout=180)
@@ -81,7 +81,7 @@ def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, con
     with db.session() as s:
         assert s.get(Application, case_id).state == "on_agenda"
         assert s.scalar(select(AgendaItem.session_id)) == session_id
-        assert s.get(Session, session_id).state == "invited"
+        assert s.get(Sitting, session_id).state == "invited"
         assert s.scalar(select(func.count()).select_from(Message).where(Message.template == "session_invitation")) == 6
 
 
@@ -95,7 +95,7 @@ def test_scheduler_thread_ticks(db, world):
     finally:
         sched.stop()
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Session)) == 1
+        assert s.scalar(select(func.count()).select_from(Sitting)) == 1
 
 
 def test_the_daily_flows_are_prefect_schedules_on_berlin_s_clock(scheduler, db):

@@ -140,7 +140,7 @@ def test_screening_knows_the_next_session_the_case_can_reach(db, world):
     """A session planned after the project's start: the dates rule asks staff to look."""
 
     from grants.models import Committee
-    from grants.models import Session as Meeting
+    from grants.models import Sitting
     from grants.services import screening
 
     _ready_org(db, world)
@@ -148,9 +148,9 @@ def test_screening_knows_the_next_session_the_case_can_reach(db, world):
     with db.session() as s:
         committee_id = s.scalar(select(Committee.id))
         at = clock.now().replace(hour=13, minute=0, second=0, microsecond=0)
-        s.add(Meeting(committee_id=committee_id, number=7, starts_at=at + timedelta(days=60),
+        s.add(Sitting(committee_id=committee_id, number=7, starts_at=at + timedelta(days=60),
                       cutoff_at=at + timedelta(days=55)))
-        s.add(Meeting(committee_id=committee_id, number=6, starts_at=at + timedelta(days=3),   # agenda closed
+        s.add(Sitting(committee_id=committee_id, number=6, starts_at=at + timedelta(days=3),   # agenda closed
                       cutoff_at=at - timedelta(hours=1)))
     with db.session() as s:
         facts, rules = screening.gather(s, s.get(Application, case_id))

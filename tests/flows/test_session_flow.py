@@ -18,7 +18,7 @@ from grants.models import (
     LedgerEntry,
     Message,
     Program,
-    Session,
+    Sitting,
     User,
 )
 from grants.services import accounts, applications, cases, committee, ledger
@@ -221,7 +221,7 @@ def test_written_procedure(db, world):
         assert item_a.outcome == "approve" and item_b.outcome == "defer"
         assert s.get(AgendaItem, items[c]).outcome == "defer"
         assert "Widerspruch" in item_b.motion_reasons
-        assert s.get(Session, sid).state == "closed"
+        assert s.get(Sitting, sid).state == "closed"
         # the minutes record the written votes too (§ 93 VwVfG: vote counts)
         from grants.services import minutes
 

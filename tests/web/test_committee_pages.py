@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from grants import clock
-from grants.models import AgendaItem, Application, Session
+from grants.models import AgendaItem, Application, Sitting
 from tests.flows.test_session_flow import _committee, _ready_case
 from tests.web.helpers import csrf, login
 
@@ -57,7 +57,7 @@ def test_chair_runs_a_session_members_vote(app, world, db):
     chair.post(f"{url}/punkt/{item_id}/auszaehlen", data={"csrf_token": token})
     chair.post(f"{url}/schliessen", data={"csrf_token": token})
     with db.session() as s:
-        assert s.get(Session, sid).state == "closed"
+        assert s.get(Sitting, sid).state == "closed"
         assert s.scalar(select(AgendaItem.outcome).where(AgendaItem.id == item_id)) == "approve"
         assert s.get(Application, case_id).state == "on_agenda"       # the decision flow moves it next
 
