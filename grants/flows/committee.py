@@ -7,14 +7,14 @@ from prefect import flow
 from grants import runtime
 from grants.flows import NO_RESULTS
 from grants.models import Sitting
-from grants.services import committee
+from grants.services.committee import decisions, sessions
 
 
 @flow(name="decide-session", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def decide_session(session_id: int) -> dict:
     _, db = runtime.current()
     with db.session() as s:
-        return committee.record_decisions(s, session_id)
+        return decisions.record_decisions(s, session_id)
 
 
 @flow(name="prepare-session", retries=3, retry_delay_seconds=5, **NO_RESULTS)
@@ -22,8 +22,8 @@ def prepare_session(session_id: int) -> dict:
     """At the cut-off: every case ready for the committee on the agenda, members invited."""
     config, db = runtime.current()
     with db.session() as s:
-        items = committee.build_agenda(s, session_id) if s.get(Sitting, session_id).state == "planned" else []
-        invited = committee.invite(s, session_id, config.base_url)
+        items = sessions.build_agenda(s, session_id) if s.get(Sitting, session_id).state == "planned" else []
+        invited = sessions.invite(s, session_id, config.base_url)
     return {"session": session_id, "items_added": len(items), "invited": invited}
 
 

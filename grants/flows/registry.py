@@ -8,7 +8,7 @@ from grants.flows.proof import reclaim_letter, reminder_letter, reminders, reten
 from grants.flows.receipts import send_receipt
 from grants.flows.reconciliation import reconcile_statement
 from grants.flows.screening import screen
-from grants.services.committee import DECIDE_FLOW
+from grants.services.committee.sessions import DECIDE_FLOW
 from grants.services.messenger import DELIVER_FLOW
 from grants.services.receipts import RECEIPT_FLOW
 from grants.services.screening import SCREENING_FLOW

@@ -31,9 +31,9 @@ from grants.models import (
     Program,
     ProofKind,
     Signatory,
+    Sitting,
     User,
 )
-from grants.models import Sitting
 from grants.services import accounts, applications, cases
 from grants.services.actor import Actor
 

@@ -35,7 +35,7 @@ def items(db: Session, session_id: int) -> list[ItemView]:
     fund = ledger.default_fund(db)
     available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     if fund:        # approvals the decision flow has not bound yet are gone all the same
-        from grants.services.committee import approved_not_committed
+        from grants.services.committee.voting import approved_not_committed
 
         available -= approved_not_committed(db, fund.id)
     for item, case, org in rows:

@@ -19,11 +19,13 @@ from grants.models import (
     Letter,
     MinutesSignature,
     Organisation,
+    Sitting,
     User,
 )
-from grants.models import Sitting
-from grants.services import audit, committee
+from grants.services import audit
 from grants.services.actor import Actor
+from grants.services.committee import members as membership
+from grants.services.committee import sessions
 from grants.services.errors import Conflict, Forbidden, NotFound
 
 WORDS = {"approve": "bewilligen", "approve_partly": "teilweise bewilligen", "reject": "ablehnen", "defer": "vertagen"}
@@ -47,10 +49,10 @@ def context(db: Session, session_id: int) -> dict:
         raise NotFound("Diese Sitzung gibt es nicht.")
     members = db.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
                          .where(CommitteeMember.committee_id == m.committee_id)).all()
-    present = committee.present_ids(db, m.id)
+    present = sessions.present_ids(db, m.id)
     names = {mem.id: f"{u.name}{' (beratend)' if not mem.voting else ''}{', Vorsitz' if mem.function == 'chair' else ''}"
              for mem, u in members}
-    q = committee.quorum_of(db, m.id)
+    q = sessions.quorum_of(db, m.id)
     items = []
     for item, case, org in db.execute(select(AgendaItem, Application, Organisation)
                                       .join(Application, Application.id == AgendaItem.application_id)
@@ -95,7 +97,7 @@ def sign(db: Session, actor: Actor, session_id: int) -> MinutesSignature:
         raise NotFound("Diese Sitzung gibt es nicht.")
     if m.state != "closed":
         raise Conflict("Unterschrieben wird die Niederschrift einer geschlossenen Sitzung.")
-    me = committee.member_of(db, actor, m.committee_id)
+    me = membership.member_of(db, actor, m.committee_id)
     if me is None or me.function not in ("chair", "minute_taker"):
         raise Forbidden("Die Niederschrift unterschreiben der Vorsitz und die Schriftführung.")
     existing = db.scalar(select(MinutesSignature).where(MinutesSignature.session_id == m.id,

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.models import Committee, FlowJob
-from grants.models import Sitting
-from grants.services import committee, jobs
+from grants.models import Committee, FlowJob, Sitting
+from grants.services import jobs
+from grants.services.committee import circulation, sessions
 
 PREPARE_FLOW = "prepare_session"
 RUN_KEY = "prefect-run:"
@@ -27,13 +27,13 @@ def tick(db: Session, now: datetime) -> list[str]:
     procedures that are decided."""
     queued = []
     for c in db.scalars(select(Committee)):
-        committee.ensure_schedule(db, c.id, now)
+        sessions.ensure_schedule(db, c.id, now)
     for m in db.scalars(select(Sitting).where(Sitting.state == "planned", Sitting.kind == "meeting",
                                               Sitting.cutoff_at.is_not(None), Sitting.cutoff_at <= now,
                                               Sitting.starts_at > now)):
         job = jobs.enqueue(db, PREPARE_FLOW, f"{PREPARE_FLOW}:{m.id}", session_id=m.id)
         queued.append(job.key)
-    for session_id in committee.evaluate_circulations(db, now):
+    for session_id in circulation.evaluate_circulations(db, now):
         queued.append(f"decide_session:{session_id}")
     return queued
 

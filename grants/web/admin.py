@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from grants.domain.roles import Perm
 from grants.models import Committee, CommitteeMember, FlowJob, User
-from grants.services import committee as committee_service
+from grants.services.committee import members as membership
 from grants.services.errors import ServiceError
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
@@ -36,7 +36,7 @@ def home():
     else:
         prefect_ui = api_url.removesuffix("/").removesuffix("/api") if api_url else None
     return render_template("admin/home.html", users=users, jobs=jobs, failed=failed, prefect_ui=prefect_ui,
-                           committee=c, members=members, form=EmptyForm(), FUNCTIONS=committee_service.FUNCTIONS)
+                           committee=c, members=members, form=EmptyForm(), FUNCTIONS=membership.FUNCTIONS)
 
 
 @bp.post("/koordinierungsstab/mitglied")
@@ -46,7 +46,7 @@ def set_member():
     try:
         with db().session() as s:
             c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
-            committee_service.set_member(s, g.actor, c.id, int(request.form.get("user_id", "0") or 0),
+            membership.set_member(s, g.actor, c.id, int(request.form.get("user_id", "0") or 0),
                                          function=request.form.get("function", "member"),
                                          voting=request.form.get("voting") == "y",
                                          active=request.form.get("active", "y") == "y",
@@ -65,7 +65,7 @@ def set_rules():
     try:
         with db().session() as s:
             c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
-            committee_service.set_rules(s, g.actor, c.id, quorum_minimum=int(request.form.get("quorum_minimum", "3")),
+            membership.set_rules(s, g.actor, c.id, quorum_minimum=int(request.form.get("quorum_minimum", "3")),
                                         chair_decides_tie=request.form.get("chair_decides_tie") == "y",
                                         interval_days=int(request.form.get("interval_days", "14")),
                                         cutoff_days=int(request.form.get("cutoff_days", "5")))

@@ -16,7 +16,10 @@ from grants import clock
 from grants.domain.money import AmountError, parse_amount
 from grants.domain.roles import Perm
 from grants.models import AgendaItem, Committee, CommitteeMember, Sitting, User, Vote
-from grants.services import committee, dossier, ledger
+from grants.services import dossier, ledger
+from grants.services.committee import circulation as written_procedure
+from grants.services.committee import members as membership
+from grants.services.committee import sessions, voting
 from grants.services.errors import ServiceError
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
@@ -82,7 +85,7 @@ def circulation():
         return redirect(url_for("committee.home"))
     try:
         with db().session() as s:
-            m = committee.start_circulation(s, g.actor, _committee_id(), ids,
+            m = written_procedure.start_circulation(s, g.actor, _committee_id(), ids,
                                             clock.at(day, time(23, 59)),
                                             config().base_url)
             sid = m.id
@@ -98,7 +101,7 @@ def circulation():
 @requires(Perm.VOTE)
 def written_vote(session_id: int, item_id: int):
     EmptyForm()
-    return _act(session_id, lambda s: committee.cast_written_vote(s, g.actor, item_id, request.form.get("choice", "")),
+    return _act(session_id, lambda s: written_procedure.cast_written_vote(s, g.actor, item_id, request.form.get("choice", "")),
                 gettext("Ihre Stimme ist gespeichert."))
 
 
@@ -116,7 +119,7 @@ def plan():
         abort(400)
     try:
         with db().session() as s:
-            m = committee.plan_session(s, g.actor, _committee_id(),
+            m = sessions.plan_session(s, g.actor, _committee_id(),
                                        clock.at(day, at),
                                        place=form.place.data or "")
             sid = m.id
@@ -133,18 +136,18 @@ def session(session_id: int):
         m = s.get(Sitting, session_id)
         if m is None:
             abort(404)
-        me = committee.member_of(s, g.actor, m.committee_id)
+        me = membership.member_of(s, g.actor, m.committee_id)
         members = s.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
                             .where(CommitteeMember.committee_id == m.committee_id, CommitteeMember.active.is_(True))
                             .order_by(CommitteeMember.id)).all()
-        present = committee.present_ids(s, m.id)
-        quorum = committee.quorum_of(s, m.id)
+        present = sessions.present_ids(s, m.id)
+        quorum = sessions.quorum_of(s, m.id)
         views = dossier.items(s, m.id)
         votes = {}
         for v in s.scalars(select(Vote).join(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
                            .where(AgendaItem.session_id == m.id)):
             votes.setdefault(v.agenda_item_id, {})[v.member_id] = v.choice
-        tallies = {iv.item.id: committee.count(s, iv.item.id) for iv in views if iv.item.motion}
+        tallies = {iv.item.id: voting.count(s, iv.item.id) for iv in views if iv.item.motion}
         fund = ledger.default_fund(s)
         available = ledger.balances(s, fund.id).available if fund else None
     return render_template("committee/session.html", m=m, me=me, members=members, present=present, quorum=quorum,
@@ -172,15 +175,15 @@ def _act(session_id: int, fn, ok: str | None = None):
 @requires(Perm.CHAIR_SESSION)
 def agenda(session_id: int):
     def run(s):
-        committee.build_agenda(s, session_id)
-        committee.invite(s, session_id, config().base_url)
+        sessions.build_agenda(s, session_id)
+        sessions.invite(s, session_id, config().base_url)
     return _act(session_id, run, gettext("Die Tagesordnung steht; alle Mitglieder sind eingeladen."))
 
 
 @bp.post("/sitzung/<int:session_id>/eroeffnen")
 @requires(Perm.CHAIR_SESSION)
 def open_(session_id: int):
-    return _act(session_id, lambda s: committee.open_session(s, g.actor, session_id), gettext("Die Sitzung ist eröffnet."))
+    return _act(session_id, lambda s: sessions.open_session(s, g.actor, session_id), gettext("Die Sitzung ist eröffnet."))
 
 
 @bp.post("/sitzung/<int:session_id>/anwesenheit")
@@ -191,7 +194,7 @@ def attendance(session_id: int):
     def run(s):
         m = s.get(Sitting, session_id)
         for member in s.scalars(select(CommitteeMember).where(CommitteeMember.committee_id == m.committee_id)):
-            committee.set_attendance(s, g.actor, session_id, member.id, member.id in ids)
+            sessions.set_attendance(s, g.actor, session_id, member.id, member.id in ids)
     return _act(session_id, run, gettext("Die Anwesenheit ist gespeichert."))
 
 
@@ -203,9 +206,9 @@ def conflict(session_id: int, item_id: int):
 
     def run(s):
         m = s.get(Sitting, session_id)
-        me = committee.member_of(s, g.actor, m.committee_id)
+        me = membership.member_of(s, g.actor, m.committee_id)
         target = int(member_id) if member_id.isdigit() else (me.id if me else 0)
-        committee.declare_conflict(s, g.actor, item_id, target, form.reason.data or "")
+        voting.declare_conflict(s, g.actor, item_id, target, form.reason.data or "")
     if not form.validate_on_submit():
         abort(400)
     return _act(session_id, run, gettext("Die Befangenheit ist vermerkt; dieses Mitglied stimmt bei diesem Punkt nicht mit."))
@@ -224,7 +227,7 @@ def motion(session_id: int, item_id: int):
         except AmountError:
             flash(gettext("Bitte geben Sie einen Betrag wie 1.250,00 an (ohne Minus, höchstens zwei Nachkommastellen)."), "error")
             return redirect(url_for("committee.session", session_id=session_id))
-    return _act(session_id, lambda s: committee.set_motion(s, g.actor, item_id, form.motion.data, amount=amount,
+    return _act(session_id, lambda s: voting.set_motion(s, g.actor, item_id, form.motion.data, amount=amount,
                                                            reasons=form.reasons.data or ""),
                 gettext("Der Beschlussvorschlag steht zur Abstimmung."))
 
@@ -238,22 +241,22 @@ def vote(session_id: int, item_id: int):
 
     def run(s):
         m = s.get(Sitting, session_id)
-        me = committee.member_of(s, g.actor, m.committee_id)
+        me = membership.member_of(s, g.actor, m.committee_id)
         target = int(member_id) if member_id.isdigit() else (me.id if me else 0)
-        committee.cast_vote(s, g.actor, item_id, target, choice)
+        voting.cast_vote(s, g.actor, item_id, target, choice)
     return _act(session_id, run, gettext("Die Stimme ist gezählt."))
 
 
 @bp.post("/sitzung/<int:session_id>/punkt/<int:item_id>/auszaehlen")
 @requires(Perm.CHAIR_SESSION)
 def conclude(session_id: int, item_id: int):
-    return _act(session_id, lambda s: committee.conclude_item(s, g.actor, item_id), gettext("Ausgezählt."))
+    return _act(session_id, lambda s: voting.conclude_item(s, g.actor, item_id), gettext("Ausgezählt."))
 
 
 @bp.post("/sitzung/<int:session_id>/schliessen")
 @requires(Perm.CHAIR_SESSION)
 def close(session_id: int):
-    return _act(session_id, lambda s: committee.close_session(s, g.actor, session_id),
+    return _act(session_id, lambda s: sessions.close_session(s, g.actor, session_id),
                 gettext("Die Sitzung ist geschlossen. Die Entscheidungen werden jetzt verbucht und die Antragstellenden informiert."))
 
 
@@ -320,7 +323,7 @@ def live(session_id: int):
     with db().session() as s:
         if s.get(Sitting, session_id) is None:
             abort(404)
-        q = committee.quorum_of(s, session_id)
+        q = sessions.quorum_of(s, session_id)
     if q.reached:
         text = gettext("Beschlussfähig: %(p)d von %(v)d stimmberechtigten Mitgliedern anwesend (nötig: %(n)d).",
                        p=q.present_voting, v=q.voting_members, n=q.needed)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from grants import clock
-from grants.services import committee
+from grants.services.committee import sessions, voting
 from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_front_doors import _login
 from tests.factories import actor_for
@@ -20,12 +20,12 @@ def test_session_page_for_chair_and_member(page, live_server, world, db):
     _ready_case(db, world, "Bandprojekt", "2000.00")
     chair, m2 = actor_for(db, users["chair"]), actor_for(db, users["m2"])
     with db.session() as s:
-        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=2))
-        items = committee.build_agenda(s, m.id)
-        committee.invite(s, m.id, "http://x")
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=2))
+        items = sessions.build_agenda(s, m.id)
+        sessions.invite(s, m.id, "http://x")
         sid, first = m.id, items[0].id
     with db.session() as s:
-        committee.declare_conflict(s, m2, first, members["m2"], "Ich bin im Vorstand des Vereins.")
+        voting.declare_conflict(s, m2, first, members["m2"], "Ich bin im Vorstand des Vereins.")
 
     _login(page, live_server, "chair")
     page.goto(f"{live_server}/koordinierungsstab/sitzung/{sid}")

@@ -41,8 +41,9 @@ from grants.models import (
     Signatory,
     User,
 )
-from grants.services import accounts, applications, cases, committee, jobs
+from grants.services import accounts, applications, cases, jobs
 from grants.services.actor import Actor
+from grants.services.committee import sessions, voting
 from tests.factories import PASSWORD, actor_for, build_world
 
 pytestmark = pytest.mark.postgres
@@ -265,20 +266,20 @@ def test_submit_to_letter_through_prefect_server_and_a_separate_worker(cluster):
         case = s.get(Application, case_id)
         assert case.state == "screening"                       # complete: staff decide the rest
         cases.transition(s, case, "mark_ready", SYSTEM)
-        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=3))
-        [item] = committee.build_agenda(s, m.id)
-        committee.invite(s, m.id, "http://x")
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=3))
+        [item] = sessions.build_agenda(s, m.id)
+        sessions.invite(s, m.id, "http://x")
         session_id, item_id = m.id, item.id
     with db.session() as s:
-        committee.open_session(s, chair, session_id)
+        sessions.open_session(s, chair, session_id)
         members = {cm.user_id: cm.id for cm in s.scalars(select(CommitteeMember))}
         for member in members.values():
-            committee.set_attendance(s, chair, session_id, member, True)
-        committee.set_motion(s, chair, item_id, "approve")
+            sessions.set_attendance(s, chair, session_id, member, True)
+        voting.set_motion(s, chair, item_id, "approve")
         for member in members.values():
-            committee.cast_vote(s, chair, item_id, member, "yes")
-        committee.conclude_item(s, chair, item_id)
-        committee.close_session(s, chair, session_id)          # -> decide_session -> decision_letters
+            voting.cast_vote(s, chair, item_id, member, "yes")
+        voting.conclude_item(s, chair, item_id)
+        sessions.close_session(s, chair, session_id)          # -> decide_session -> decision_letters
 
     def letter_sent():
         with db.session() as s:

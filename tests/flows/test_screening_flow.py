@@ -139,8 +139,7 @@ def test_a_crash_leaves_the_case_where_it_was(prefect_harness, config, db, world
 def test_screening_knows_the_next_session_the_case_can_reach(db, world):
     """A session planned after the project's start: the dates rule asks staff to look."""
 
-    from grants.models import Committee
-    from grants.models import Sitting
+    from grants.models import Committee, Sitting
     from grants.services import screening
 
     _ready_org(db, world)

@@ -21,8 +21,9 @@ from grants.models import (
     Sitting,
     User,
 )
-from grants.services import accounts, applications, cases, committee, ledger
+from grants.services import accounts, applications, cases, ledger
 from grants.services.actor import Actor
+from grants.services.committee import circulation, decisions, sessions, voting
 from grants.services.errors import Conflict, Forbidden
 from tests.factories import PASSWORD, actor_for
 
@@ -64,10 +65,10 @@ def test_a_whole_session(prefect_harness, config, db, world):
                _ready_case(db, world, "Reise", "1500.00"))
     chair = actor_for(db, users["chair"])
     with db.session() as s:
-        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=3))
-        items = committee.build_agenda(s, m.id)
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=3))
+        items = sessions.build_agenda(s, m.id)
         assert [i.application_id for i in items] == [a, b, c]
-        assert committee.invite(s, m.id, "http://x") == 6
+        assert sessions.invite(s, m.id, "http://x") == 6
         session_id = m.id
         item_ids = [i.id for i in items]
     with db.session() as s:
@@ -76,30 +77,30 @@ def test_a_whole_session(prefect_harness, config, db, world):
     # before the session: member 2 declares a conflict on the first item (works for the applicant)
     m2, m1 = actor_for(db, users["m2"]), actor_for(db, users["m1"])
     with db.session() as s:
-        committee.declare_conflict(s, m2, item_ids[0], members["m2"], "Ich bin im Vorstand des Vereins.")
+        voting.declare_conflict(s, m2, item_ids[0], members["m2"], "Ich bin im Vorstand des Vereins.")
     with db.session() as s:
-        committee.open_session(s, chair, session_id)
+        sessions.open_session(s, chair, session_id)
         for k in ("chair", "m1", "m2", "m3"):
-            committee.set_attendance(s, chair, session_id, members[k], True)
-        assert committee.quorum_of(s, session_id).reached            # 4 of 5 voting present, 3 needed
-        committee.set_motion(s, chair, item_ids[0], "approve")
+            sessions.set_attendance(s, chair, session_id, members[k], True)
+        assert sessions.quorum_of(s, session_id).reached            # 4 of 5 voting present, 3 needed
+        voting.set_motion(s, chair, item_ids[0], "approve")
     with db.session() as s:
         with pytest.raises(Forbidden, match="Befangenheit"):
-            committee.cast_vote(s, m2, item_ids[0], members["m2"], "yes")
+            voting.cast_vote(s, m2, item_ids[0], members["m2"], "yes")
     with db.session() as s:
-        committee.cast_vote(s, chair, item_ids[0], members["chair"], "yes")
-        committee.cast_vote(s, m1, item_ids[0], members["m1"], "yes")
-        committee.cast_vote(s, chair, item_ids[0], members["m3"], "no")          # entered by the chair
-        assert committee.conclude_item(s, chair, item_ids[0]).outcome == "approve"
-        committee.set_motion(s, chair, item_ids[1], "approve_partly", amount=D("1200.00"), reasons="Honorare halbiert.")
+        voting.cast_vote(s, chair, item_ids[0], members["chair"], "yes")
+        voting.cast_vote(s, m1, item_ids[0], members["m1"], "yes")
+        voting.cast_vote(s, chair, item_ids[0], members["m3"], "no")          # entered by the chair
+        assert voting.conclude_item(s, chair, item_ids[0]).outcome == "approve"
+        voting.set_motion(s, chair, item_ids[1], "approve_partly", amount=D("1200.00"), reasons="Honorare halbiert.")
         for k in ("chair", "m1", "m2", "m3"):
-            committee.cast_vote(s, chair, item_ids[1], members[k], "yes")
-        assert committee.conclude_item(s, chair, item_ids[1]).outcome == "approve_partly"
-        committee.set_motion(s, chair, item_ids[2], "reject", reasons="Kein Bezug zum Quartier.")
+            voting.cast_vote(s, chair, item_ids[1], members[k], "yes")
+        assert voting.conclude_item(s, chair, item_ids[1]).outcome == "approve_partly"
+        voting.set_motion(s, chair, item_ids[2], "reject", reasons="Kein Bezug zum Quartier.")
         for k, v in (("chair", "yes"), ("m1", "yes"), ("m2", "no"), ("m3", "no")):
-            committee.cast_vote(s, chair, item_ids[2], members[k], v)
-        assert committee.conclude_item(s, chair, item_ids[2]).outcome is None    # a tie fails
-        committee.close_session(s, chair, session_id)                            # the open item is deferred
+            voting.cast_vote(s, chair, item_ids[2], members[k], v)
+        assert voting.conclude_item(s, chair, item_ids[2]).outcome is None    # a tie fails
+        sessions.close_session(s, chair, session_id)                            # the open item is deferred
     runtime.install(config, db)
     try:
         runner = JobRunner(db)
@@ -130,18 +131,18 @@ def test_no_decision_without_quorum_and_no_overdraft(db, world):
         # the fund has 10,000: commit 6,000 elsewhere so that 5,000 no longer fits
         s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
                           booked_on=clock.today()))
-        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
-        item = committee.build_agenda(s, m.id)[0]
-        committee.invite(s, m.id, "http://x")
-        committee.open_session(s, chair, m.id)
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
+        item = sessions.build_agenda(s, m.id)[0]
+        sessions.invite(s, m.id, "http://x")
+        sessions.open_session(s, chair, m.id)
         for k in ("chair", "m1"):
-            committee.set_attendance(s, chair, m.id, members[k], True)
+            sessions.set_attendance(s, chair, m.id, members[k], True)
         with pytest.raises(Conflict, match="verfügbar sind 4000.00 €"):
-            committee.set_motion(s, chair, item.id, "approve")
-        committee.set_motion(s, chair, item.id, "approve_partly", amount=D("4000.00"), reasons="Soviel ist da.")
-        committee.cast_vote(s, chair, item.id, members["chair"], "yes")
+            voting.set_motion(s, chair, item.id, "approve")
+        voting.set_motion(s, chair, item.id, "approve_partly", amount=D("4000.00"), reasons="Soviel ist da.")
+        voting.cast_vote(s, chair, item.id, members["chair"], "yes")
         with pytest.raises(Conflict, match="nicht beschlussfähig"):
-            committee.conclude_item(s, chair, item.id)
+            voting.conclude_item(s, chair, item.id)
 
 
 def test_minutes_signed_and_read_back(db, world, config):
@@ -156,19 +157,19 @@ def test_minutes_signed_and_read_back(db, world, config):
     a = _ready_case(db, world, "Sprachcafé", "1000.00")
     chair, m1, m2 = actor_for(db, users["chair"]), actor_for(db, users["m1"]), actor_for(db, users["m2"])
     with db.session() as s:
-        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1),
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1),
                                    place="Rathaus, Raum 201")
-        item = committee.build_agenda(s, m.id)[0]
-        committee.invite(s, m.id, "http://x")
-        committee.declare_conflict(s, m2, item.id, members["m2"], "Vorstand des Vereins")
-        committee.open_session(s, chair, m.id)
+        item = sessions.build_agenda(s, m.id)[0]
+        sessions.invite(s, m.id, "http://x")
+        voting.declare_conflict(s, m2, item.id, members["m2"], "Vorstand des Vereins")
+        sessions.open_session(s, chair, m.id)
         for k in ("chair", "m1", "m2", "m3"):
-            committee.set_attendance(s, chair, m.id, members[k], True)
-        committee.set_motion(s, chair, item.id, "approve")
+            sessions.set_attendance(s, chair, m.id, members[k], True)
+        voting.set_motion(s, chair, item.id, "approve")
         for k in ("chair", "m1", "m3"):
-            committee.cast_vote(s, chair, item.id, members[k], "yes")
-        committee.conclude_item(s, chair, item.id)
-        committee.close_session(s, chair, m.id)
+            voting.cast_vote(s, chair, item.id, members[k], "yes")
+        voting.conclude_item(s, chair, item.id)
+        sessions.close_session(s, chair, m.id)
         session_id = m.id
     with db.session() as s:
         with pytest.raises(Forbidden):
@@ -200,21 +201,21 @@ def test_written_procedure(db, world):
     actors = {k: actor_for(db, users[k]) for k in ("chair", "m1", "m2", "m3", "m4")}
     deadline = clock.now() + timedelta(days=3)
     with db.session() as s:
-        m = committee.start_circulation(s, actors["chair"], committee_id, [a, b, c], deadline)
+        m = circulation.start_circulation(s, actors["chair"], committee_id, [a, b, c], deadline)
         items = {i.application_id: i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))}
         sid = m.id
     with db.session() as s:
         for k in ("chair", "m1", "m2", "m3", "m4"):
-            committee.cast_written_vote(s, actors[k], items[a], "yes")
-            committee.cast_written_vote(s, actors[k], items[c], "yes")
-        committee.cast_written_vote(s, actors["chair"], items[b], "yes")
-        committee.cast_written_vote(s, actors["m1"], items[b], "object")          # one objection ends it
+            circulation.cast_written_vote(s, actors[k], items[a], "yes")
+            circulation.cast_written_vote(s, actors[k], items[c], "yes")
+        circulation.cast_written_vote(s, actors["chair"], items[b], "yes")
+        circulation.cast_written_vote(s, actors["m1"], items[b], "object")          # one objection ends it
     staff = actor_for(db, world.users["staff"])          # an advisory member: no vote
     with db.session() as s:
         with pytest.raises(Forbidden, match="kein Stimmrecht"):
-            committee.cast_written_vote(s, staff, items[a], "yes")
+            circulation.cast_written_vote(s, staff, items[a], "yes")
     with db.session() as s:      # ... but, a member, may object: all voted yes on C, and still it goes to a session
-        committee.cast_written_vote(s, staff, items[c], "object")
+        circulation.cast_written_vote(s, staff, items[c], "object")
     with db.session() as s:
         assert f"decide_session:{sid}" in schedule.tick(s, clock.now())
         item_a, item_b = s.get(AgendaItem, items[a]), s.get(AgendaItem, items[b])
@@ -244,35 +245,35 @@ def test_approvals_of_one_session_never_add_up_to_more_than_the_fund(db, world):
     with db.session() as s:      # of the fund's 10,000, 6,000 are bound elsewhere: 4,000 are left
         s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
                           booked_on=clock.today()))
-        m = committee.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
-        first, second = committee.build_agenda(s, m.id)
-        committee.invite(s, m.id, "http://x")
-        committee.open_session(s, chair, m.id)
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
+        first, second = sessions.build_agenda(s, m.id)
+        sessions.invite(s, m.id, "http://x")
+        sessions.open_session(s, chair, m.id)
         for k in ("chair", "m1", "m2", "m3"):
-            committee.set_attendance(s, chair, m.id, members[k], True)
-        committee.set_motion(s, chair, first.id, "approve")
-        committee.set_motion(s, chair, second.id, "approve")      # each fits on its own
+            sessions.set_attendance(s, chair, m.id, members[k], True)
+        voting.set_motion(s, chair, first.id, "approve")
+        voting.set_motion(s, chair, second.id, "approve")      # each fits on its own
         for item in (first, second):
             for k in ("chair", "m1", "m2"):
-                committee.cast_vote(s, chair, item.id, members[k], "yes")
-        committee.conclude_item(s, chair, first.id)
+                voting.cast_vote(s, chair, item.id, members[k], "yes")
+        voting.conclude_item(s, chair, first.id)
         assert first.outcome == "approve"
         [_, view] = dossier.items(s, m.id)
         assert view.fund_after == D("-2000.00")              # the page shows what approving it would leave
         session_id, second_id = m.id, second.id
     with db.session() as s, pytest.raises(Conflict, match="verfügbar sind 1000.00 €"):
-        committee.conclude_item(s, chair, second_id)          # 3,000 of the 4,000 are approved already
+        voting.conclude_item(s, chair, second_id)          # 3,000 of the 4,000 are approved already
     with db.session() as s:
         assert s.get(AgendaItem, second_id).outcome is None
         with pytest.raises(Conflict, match="verfügbar sind 1000.00 €"):
-            committee.set_motion(s, chair, second_id, "approve")
-        committee.set_motion(s, chair, second_id, "approve_partly", amount=D("1000.00"), reasons="Mehr ist nicht da.")
+            voting.set_motion(s, chair, second_id, "approve")
+        voting.set_motion(s, chair, second_id, "approve_partly", amount=D("1000.00"), reasons="Mehr ist nicht da.")
         for k in ("chair", "m1", "m2"):
-            committee.cast_vote(s, chair, second_id, members[k], "yes")
-        committee.conclude_item(s, chair, second_id)
-        committee.close_session(s, chair, session_id)
+            voting.cast_vote(s, chair, second_id, members[k], "yes")
+        voting.conclude_item(s, chair, second_id)
+        sessions.close_session(s, chair, session_id)
     with db.session() as s:
-        committee.record_decisions(s, session_id)
+        decisions.record_decisions(s, session_id)
         assert ledger.balances(s, world.fund_id).available == D("0.00")
         assert [(d.application_id, d.kind, d.amount) for d in s.scalars(select(Decision).order_by(Decision.id))] == [
             (a, "approve", D("3000.00")), (b, "approve_partly", D("1000.00"))]
@@ -288,13 +289,13 @@ def test_a_written_procedure_does_not_approve_past_the_fund(db, world):
     with db.session() as s:
         s.add(LedgerEntry(fund_id=world.fund_id, kind="commitment", amount=D("6000.00"),
                           booked_on=clock.today()))
-        m = committee.start_circulation(s, actors["chair"], committee_id, [a, b],
+        m = circulation.start_circulation(s, actors["chair"], committee_id, [a, b],
                                         clock.now() + timedelta(days=3))
         items = {i.application_id: i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))}
     with db.session() as s:
         for k in actors:
             for case_id in (a, b):
-                committee.cast_written_vote(s, actors[k], items[case_id], "yes")
+                circulation.cast_written_vote(s, actors[k], items[case_id], "yes")
     with db.session() as s:
         schedule.tick(s, clock.now())
         assert s.get(AgendaItem, items[a]).outcome == "approve"

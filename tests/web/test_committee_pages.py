@@ -85,8 +85,8 @@ def test_written_procedure_in_the_web(app, world, db):
 
     from grants.models import Committee, CommitteeMember, Vote
     from grants.services import accounts
-    from grants.services import committee as svc
     from grants.services.actor import Actor
+    from grants.services.committee import circulation
 
     with db.session() as s:
         u = accounts.create_user(s, Actor.system("test"), "berater@test.example", "committee", "Geheim-Passwort-123")
@@ -100,7 +100,7 @@ def test_written_procedure_in_the_web(app, world, db):
     adviser.post(vote, data={"csrf_token": csrf(html), "choice": "object"})
     with db.session() as s:
         assert sorted(s.scalars(select(Vote.choice).where(Vote.agenda_item_id == item_id))) == ["object", "yes"]
-        svc.evaluate_circulations(s, clock.now())
+        circulation.evaluate_circulations(s, clock.now())
         assert s.get(AgendaItem, item_id).outcome == "defer"
 
 
@@ -164,7 +164,7 @@ def test_admin_manages_members_and_rules(app, world, db):
 
 def test_chair_records_a_conflict_for_a_member_and_quorum_is_live(app, world, db):
     from grants.models import ConflictOfInterest
-    from grants.services import committee as svc
+    from grants.services.committee import sessions
     from tests.factories import actor_for
 
     _, users, members = _committee(db, world)
@@ -172,9 +172,9 @@ def test_chair_records_a_conflict_for_a_member_and_quorum_is_live(app, world, db
     chair_actor = actor_for(db, users["chair"])
 
     with db.session() as s:
-        m = svc.plan_session(s, chair_actor, 1, clock.now() + timedelta(days=1))
-        item = svc.build_agenda(s, m.id)[0]
-        svc.invite(s, m.id, "http://x")
+        m = sessions.plan_session(s, chair_actor, 1, clock.now() + timedelta(days=1))
+        item = sessions.build_agenda(s, m.id)[0]
+        sessions.invite(s, m.id, "http://x")
         sid, item_id = m.id, item.id
     chair = app.test_client()
     login(chair, "chair@test.example")
