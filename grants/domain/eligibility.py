@@ -3,6 +3,7 @@ the defaults of DOMAIN.md."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 # proof of non-profit status: how many years it counts
@@ -16,11 +17,11 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
-def proof_valid_until(kind: str, issued_on: date, years: dict[str, int] | None = None) -> date:
+def proof_valid_until(kind: str, issued_on: date, years: Mapping[str, int] | None = None) -> date:
     """The last day the proof counts: issued_on plus its years (a notice exactly 5 years old
     on the day still counts)."""
     return add_years(issued_on, (years or PROOF_YEARS)[kind])
 
 
-def proof_valid_on(kind: str, issued_on: date, day: date, years: dict[str, int] | None = None) -> bool:
+def proof_valid_on(kind: str, issued_on: date, day: date, years: Mapping[str, int] | None = None) -> bool:
     return issued_on <= day <= proof_valid_until(kind, issued_on, years)

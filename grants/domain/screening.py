@@ -2,52 +2,24 @@
 
 Each rule gives pass / fail / warn with a reason in German (shown to staff, and to the applicant
 where something is missing). A fail is either `missing` (the applicant can add it: the case goes
-to needs_info) or `ineligible` (only staff may decide to reject, never this code).
+to needs_info) or `ineligible` (only staff may decide to reject, never this code). The program's
+choices (amounts, kinds, proof ages, ...) come in as its ProgramRules.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from difflib import SequenceMatcher
 
-from grants.domain.eligibility import PROOF_YEARS, proof_valid_on, proof_valid_until
+from grants.domain.eligibility import proof_valid_on, proof_valid_until
 from grants.domain.money import fmt_german
+from grants.domain.program_rules import ProgramRules
 
 PASS, FAIL, WARN = "pass", "fail", "warn"
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The city's decisions, with DOMAIN.md's defaults; a program may override them."""
-
-    min_amount: Decimal = Decimal("500.00")
-    max_amount: Decimal = Decimal("5000.00")
-    allowed_kinds: frozenset[str] = frozenset({"association", "parish", "other"})
-    proof_years: dict = field(default_factory=lambda: dict(PROOF_YEARS))
-    required_attachments: tuple[str, ...] = ()
-    staff_confirmation: bool = True       # all pass -> staff confirm before the committee
-    purpose_judgement: bool = True        # staff judge the purpose during screening (else the committee does)
-    max_project_days: int = 366
-
-    @classmethod
-    def from_config(cls, rules: dict | None, min_amount: Decimal | None = None,
-                    max_amount: Decimal | None = None) -> "Rules":
-        r = rules or {}
-        base = cls()
-        return cls(
-            min_amount=min_amount if min_amount is not None else Decimal(str(r.get("min_amount", base.min_amount))),
-            max_amount=max_amount if max_amount is not None else Decimal(str(r.get("max_amount", base.max_amount))),
-            allowed_kinds=frozenset(r.get("allowed_kinds", base.allowed_kinds)),
-            proof_years={**base.proof_years, **r.get("proof_years", {})},
-            required_attachments=tuple(r.get("required_attachments", ())),
-            staff_confirmation=bool(r.get("staff_confirmation", True)),
-            purpose_judgement=bool(r.get("purpose_judgement", True)),
-            max_project_days=int(r.get("max_project_days", base.max_project_days)),
-        )
 
 
 @dataclass(frozen=True)
@@ -114,7 +86,7 @@ def _de(d: date) -> str:
     return d.strftime("%d.%m.%Y")
 
 
-def applicant_type(f: Facts, r: Rules) -> Verdict:
+def applicant_type(f: Facts, r: ProgramRules) -> Verdict:
     names = {"association": "eingetragener Verein", "parish": "Kirchengemeinde", "other": "gemeinnützige Körperschaft"}
     if f.org_kind in r.allowed_kinds:
         return _v("applicant_type", PASS, f"Antragsberechtigt: {names.get(f.org_kind, f.org_kind)}.")
@@ -126,7 +98,7 @@ def applicant_type(f: Facts, r: Rules) -> Verdict:
 _LEADS = re.compile(r"vorsitz|stellv|pfarr|pastor", re.IGNORECASE)
 
 
-def non_profit_proof(f: Facts, r: Rules) -> Verdict:
+def non_profit_proof(f: Facts, r: ProgramRules) -> Verdict:
     rule = "non_profit_proof"
     if f.org_kind == "parish":
         missing = []
@@ -168,7 +140,7 @@ def non_profit_proof(f: Facts, r: Rules) -> Verdict:
     return _v(rule, PASS, f"Nachweis der Gemeinnützigkeit vom {_de(best.issued_on)}, gültig bis {_de(until)}.")
 
 
-def amount_bounds(f: Facts, r: Rules) -> Verdict:
+def amount_bounds(f: Facts, r: ProgramRules) -> Verdict:
     if r.min_amount <= f.requested <= r.max_amount:
         return _v("amount_bounds", PASS, f"Beantragt {_euro(f.requested)}: im Rahmen von {_euro(r.min_amount)} "
                                          f"bis {_euro(r.max_amount)}.")
@@ -176,7 +148,7 @@ def amount_bounds(f: Facts, r: Rules) -> Verdict:
                                      f"bis {_euro(r.max_amount)}.", "ineligible")
 
 
-def financing_plan(f: Facts, r: Rules) -> Verdict:
+def financing_plan(f: Facts, r: ProgramRules) -> Verdict:
     costs = sum(f.costs, Decimal("0"))
     financing = f.own_funds + sum(f.other_funding, Decimal("0")) + f.requested
     if not f.costs:
@@ -187,7 +159,7 @@ def financing_plan(f: Facts, r: Rules) -> Verdict:
                                       f"{_euro(financing)} (Unterschied {_euro(abs(costs - financing))}).", "missing")
 
 
-def project_dates(f: Facts, r: Rules) -> Verdict:
+def project_dates(f: Facts, r: ProgramRules) -> Verdict:
     rule = "project_dates"
     if f.project_start is None or f.project_end is None:
         return _v(rule, FAIL, "Beginn und Ende des Projekts fehlen.", "missing")
@@ -214,7 +186,7 @@ ATTACHMENT_NAMES = {"quote": "ein Angebot oder Kostenvoranschlag", "flyer": "ein
                     "partner_letter": "die Zusage eines Partners", "other": "eine weitere Anlage"}
 
 
-def attachments(f: Facts, r: Rules) -> Verdict:
+def attachments(f: Facts, r: ProgramRules) -> Verdict:
     missing = [k for k in r.required_attachments if k not in f.attachment_kinds]
     if missing:
         return _v("attachments", FAIL, "Es fehlt: " + ", ".join(ATTACHMENT_NAMES.get(k, k) for k in missing) + ".",
@@ -222,14 +194,14 @@ def attachments(f: Facts, r: Rules) -> Verdict:
     return _v("attachments", PASS, f"{len(f.attachment_kinds)} Anlage(n); alle verlangten liegen vor.")
 
 
-def declarations(f: Facts, r: Rules) -> Verdict:
+def declarations(f: Facts, r: ProgramRules) -> Verdict:
     missing = [k for k, v in f.declarations.items() if not v]
     if missing:
         return _v("declarations", FAIL, "Nicht alle Erklärungen sind abgegeben.", "missing")
     return _v("declarations", PASS, "Alle Erklärungen sind abgegeben.")
 
 
-def bank_account(f: Facts, r: Rules) -> Verdict:
+def bank_account(f: Facts, r: ProgramRules) -> Verdict:
     if not f.iban or not f.account_holder:
         return _v("bank_account", FAIL, "Es fehlt die Bankverbindung (IBAN und Kontoinhaber) im Profil der "
                                         "Organisation.", "missing")
@@ -239,7 +211,7 @@ def bank_account(f: Facts, r: Rules) -> Verdict:
     return _v("bank_account", PASS, "Bankverbindung vorhanden.")
 
 
-def purpose(f: Facts, r: Rules) -> Verdict:
+def purpose(f: Facts, r: ProgramRules) -> Verdict:
     if not r.purpose_judgement:
         return _v("purpose", PASS, "Der Förderzweck wird vom Koordinierungsstab beurteilt.")
     return _v("purpose", WARN, "Passt das Projekt zum Förderzweck (Begegnung von Alteingesessenen und "
@@ -272,7 +244,7 @@ def _overlap(a1, a2, b1, b2) -> bool:
     return a1 <= b2 and b1 <= a2
 
 
-def duplicates(f: Facts, r: Rules) -> Verdict:
+def duplicates(f: Facts, r: ProgramRules) -> Verdict:
     clashes = [c for c in f.open_cases_same_org
                if _overlap(f.project_start, f.project_end, c.start, c.end) or similar(f.title, c.title)]
     if clashes:
@@ -282,7 +254,7 @@ def duplicates(f: Facts, r: Rules) -> Verdict:
     return _v("duplicate", PASS, "Kein offener Antrag derselben Organisation überschneidet sich.")
 
 
-def fund_balance(f: Facts, r: Rules) -> Verdict:
+def fund_balance(f: Facts, r: ProgramRules) -> Verdict:
     if f.fund_available is None or f.fund_available >= f.requested:
         return _v("fund_balance", PASS, "Der Fonds reicht für diesen Antrag." if f.fund_available is not None
                   else "Fondsstand unbekannt.")
@@ -293,7 +265,7 @@ RULES = (applicant_type, non_profit_proof, amount_bounds, financing_plan, projec
          bank_account, purpose, duplicates, fund_balance)
 
 
-def screen(f: Facts, r: Rules) -> list[Verdict]:
+def screen(f: Facts, r: ProgramRules) -> list[Verdict]:
     return [rule(f, r) for rule in RULES]
 
 
@@ -303,7 +275,7 @@ class Outcome:
     message: str = ""      # for request_info: exactly what to add (German, to the applicant)
 
 
-def decide(verdicts: list[Verdict], r: Rules) -> Outcome:
+def decide(verdicts: list[Verdict], r: ProgramRules) -> Outcome:
     """What happens next. Never rejects: an ineligible case waits for a staff decision."""
     results = {v.rule: v.result for v in verdicts}
     missing = [v for v in verdicts if results[v.rule] == FAIL and v.kind == "missing"]

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grants import clock
+from grants.domain import program_rules
 from grants.models.base import Base, Money, UTCDateTime
 
 
@@ -35,11 +36,21 @@ class Program(Base):
     form_name: Mapped[str] = mapped_column(String(100))             # file in forms/
     fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"))
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"))
-    min_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("500.00"))
-    max_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("5000.00"))
-    # city decisions that later issues read (proof ages, report deadline months, ...)
+    min_amount: Mapped[Decimal] = mapped_column(Money, default=program_rules.ProgramRules.min_amount)
+    max_amount: Mapped[Decimal] = mapped_column(Money, default=program_rules.ProgramRules.max_amount)
+    # city decisions as stored; read them through `typed_rules`, which knows the keys and defaults
     rules: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def typed_rules(self) -> program_rules.ProgramRules:
+        """`rules` and the amount columns, checked and with every default filled in; raises
+        ProgramRulesError for a rule it does not know or a value of the wrong type.
+
+        A property next to the column rather than a service, since every reader already holds the
+        Program; parsed once per distinct content (see program_rules.from_stored), so reading it
+        in a loop costs a dict lookup."""
+        return program_rules.from_stored(self.rules, self.min_amount, self.max_amount)
 
 
 class FileNumberCounter(Base):

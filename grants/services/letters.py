@@ -26,13 +26,12 @@ LETTER_FLOW = "decision_letter"
 KIND_OF = {"approve": "approval", "approve_partly": "partial_approval", "reject": "rejection"}
 TEMPLATE_OF = {"approval": "approval.html", "partial_approval": "approval.html", "rejection": "rejection.html"}
 TITLE_OF = {"approval": "Zuwendungsbescheid", "partial_approval": "Zuwendungsbescheid", "rejection": "Ablehnungsbescheid"}
-REPORT_MONTHS = 6
 
 
 def report_due(case: Application, program: Program) -> date | None:
     if case.project_end is None:
         return None
-    return deadlines.report_due(case.project_end, int((program.rules or {}).get("report_months", REPORT_MONTHS)))
+    return deadlines.report_due(case.project_end, program.typed_rules.report_months)
 
 
 def context(db: Session, case_id: int) -> tuple[str, dict] | None:
@@ -70,8 +69,8 @@ def _instalments(amount, program) -> list[str]:
     from grants.services.errors import Invalid
     from grants.services.payouts import instalments
 
-    shares = (program.rules or {}).get("instalments")
-    if amount is None or not shares or len(shares) < 2:
+    shares = program.typed_rules.instalments
+    if amount is None or len(shares) < 2:
         return []
     try:
         return [render.euro(part) for part in instalments(amount, shares)]
@@ -160,4 +159,4 @@ def release(db: Session, actor: Actor, letter_id: int) -> Letter:
 
 
 def hold_for_review(program: Program) -> bool:
-    return bool((program.rules or {}).get("hold_letters", False))
+    return program.typed_rules.hold_letters

@@ -4,6 +4,7 @@ another (four eyes), and the SEPA file for the bank."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -32,7 +33,7 @@ def owed(db: Session, case: Application) -> Decimal:
     return (case.granted or Decimal("0.00")) - Decimal(paid_or_open or 0)
 
 
-def instalments(total: Decimal, shares: list[int] | None) -> list[Decimal]:
+def instalments(total: Decimal, shares: Sequence[int] | None) -> list[Decimal]:
     """Split `total` by percentage shares; the last instalment takes the rounding cent."""
     shares = shares or [100]
     if sum(shares) != 100 or any(s <= 0 for s in shares):
@@ -52,7 +53,7 @@ def plan(db: Session, actor: Actor) -> list[Payout]:
         if amount <= 0 or missing_payee_details(org):
             continue  # the latter listed for finance by `blocked`
         existing = db.scalar(select(func.count()).select_from(Payout).where(Payout.application_id == case.id))
-        shares = program.rules.get("instalments") if existing == 0 else None
+        shares = program.typed_rules.instalments if existing == 0 else None
         for n, part in enumerate(instalments(amount, shares), start=existing + 1):
             p = Payout(application_id=case.id, fund_id=program.fund_id, instalment=n, amount=part,
                        iban=org.iban, bic=org.bic, account_holder=org.account_holder,

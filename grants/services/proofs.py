@@ -19,7 +19,6 @@ from grants.services import cases
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid
 
-DEFAULT_FORM = "verwendungsnachweis"
 # The proof can be written once the money is there; it is due when the project has ended.
 EDITABLE = {State.PAID.value, State.REPORT_DUE.value}
 COLUMNS = {"report", "participants_actual"}
@@ -32,7 +31,7 @@ def _cached(name: str, mtime: float) -> form_spec.FormSpec:
 
 
 def spec_for(program: Program) -> form_spec.FormSpec:
-    name = (program.rules or {}).get("proof_form", DEFAULT_FORM)
+    name = program.typed_rules.proof_form
     return _cached(name, (FORMS_DIR / f"{name}.toml").stat().st_mtime)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
-from grants.domain import deadlines
+from grants.domain import deadlines, program_rules
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, LedgerEntry, Program, Reclaim
@@ -23,19 +23,15 @@ from grants.services.errors import Conflict, Invalid
 
 LETTER_FLOW = "reclaim_letter"
 BASE_RATES = Path(__file__).resolve().parents[1] / "base_rates.toml"
-PAY_DAYS = 30          # the letter asks for payment within a month
 ZERO = Decimal("0.00")
 
 
 def base_rates(program: Program | None = None) -> list[deadlines.BaseRate]:
-    rows = (program.rules or {}).get("base_rates") if program is not None else None
-    if not rows:
-        rows = tomllib.loads(BASE_RATES.read_text(encoding="utf-8"))["rates"]
-    out = []
-    for r in rows:
-        start = r["from"] if isinstance(r["from"], date) else date.fromisoformat(str(r["from"]))
-        out.append(deadlines.BaseRate(start, Decimal(str(r["percent"]))))
-    return sorted(out, key=lambda r: r.valid_from)
+    rates = program.typed_rules.base_rates if program is not None else ()
+    if not rates:
+        rates = program_rules.parse_base_rates(tomllib.loads(BASE_RATES.read_text(encoding="utf-8"))["rates"],
+                                               key=BASE_RATES.name)
+    return list(rates)
 
 
 def base_rate_outdated(rates: list[deadlines.BaseRate], today: date) -> bool:
@@ -74,7 +70,7 @@ def start(db: Session, actor: Actor, case_id: int, *, amount: str | Decimal, rea
     program = db.get(Program, case.program_id)
     rates = base_rates(program)
     interest_from = grant_money.last_payout_day(db, case.id) or today
-    pay_by = today + timedelta(days=int((program.rules or {}).get("reclaim_pay_days", PAY_DAYS)))
+    pay_by = today + timedelta(days=program.typed_rules.reclaim_pay_days)
     interest = ZERO if waive_interest else deadlines.interest(amount, interest_from, pay_by, rates)
     # interest runs for every day before the payment date, so the last day counted is the one before
     # it: the letter's "bis zum" names that day

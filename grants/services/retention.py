@@ -36,16 +36,9 @@ from grants.models import (
 from grants.services import audit
 from grants.services.actor import Actor
 
-DRAFT_MONTHS = 12
-RETENTION_YEARS = 10
 # A case is finished when nothing more can happen to it; a rejection ends with its letter.
 FINISHED = (State.CLOSED.value, State.WITHDRAWN.value, State.INELIGIBLE.value)
 ANONYMOUS = "anonymisiert"
-
-
-def _rules(program: Program) -> tuple[int, int]:
-    r = program.rules or {}
-    return int(r.get("draft_retention_months", DRAFT_MONTHS)), int(r.get("retention_years", RETENTION_YEARS))
 
 
 def _midnight(d: date) -> datetime:
@@ -63,7 +56,8 @@ def run(db: Session, uploads: Path, home: Path, today: date) -> dict:
     files: list[Path] = []
     deleted = anonymised = 0
     for program in db.scalars(select(Program)):
-        months, years = _rules(program)
+        rules = program.typed_rules
+        months, years = rules.draft_retention_months, rules.retention_years
         cutoff = _midnight(add_months(today, -months))
         drafts = db.scalars(select(Application).where(Application.program_id == program.id,
                                                       Application.state == State.DRAFT.value,

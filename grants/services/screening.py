@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from grants import clock
 from grants.domain import screening as rules_
+from grants.domain.program_rules import ProgramRules
 from grants.domain.workflow import FINAL, State
 from grants.models import (
     Application,
@@ -21,8 +22,8 @@ from grants.models import (
     Program,
     ScreeningVerdict,
     Signatory,
+    Sitting,
 )
-from grants.models import Sitting
 from grants.services import audit, cases, ledger, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
@@ -37,7 +38,7 @@ def run_key(db: Session, case_id: int) -> str:
     return f"{case_id}:{n}"
 
 
-def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
+def gather(db: Session, case: Application) -> tuple[rules_.Facts, ProgramRules]:
     org = db.get(Organisation, case.organisation_id)
     program = db.get(Program, case.program_id)
     proofs = tuple(rules_.Proof(p.kind.value, p.issued_on) for p in db.scalars(
@@ -64,7 +65,7 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, rules_.Rules]:
                                   for o in others),
         other_orgs_same_iban=tuple(same_iban), fund_available=fund_available,
         next_decision_on=_next_decision_on(db, program))
-    return facts, rules_.Rules.from_config(program.rules, program.min_amount, program.max_amount)
+    return facts, program.typed_rules
 
 
 def _next_decision_on(db: Session, program: Program):

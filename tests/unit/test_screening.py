@@ -7,10 +7,11 @@ from decimal import Decimal as D
 import pytest
 
 from grants.domain import screening as sc
-from grants.domain.screening import FAIL, PASS, WARN, Facts, OtherCase, Proof, Rules
+from grants.domain.program_rules import ProgramRules
+from grants.domain.screening import FAIL, PASS, WARN, Facts, OtherCase, Proof
 
 TODAY = date(2026, 11, 23)
-R = Rules()
+R = ProgramRules()
 
 
 def facts(**kw) -> Facts:
@@ -34,7 +35,7 @@ def test_amount_bounds(amount, result):
 
 
 def test_amount_bounds_come_from_configuration():
-    r = Rules.from_config({"max_amount": "2500.00"})
+    r = ProgramRules.parse({"max_amount": "2500.00"})
     assert sc.amount_bounds(facts(requested=D("2500.01")), r).result == FAIL
 
 
@@ -95,7 +96,7 @@ def test_parish_needs_resolution_two_signatories_and_seal():
 
 
 def test_applicant_type_from_configuration():
-    r = Rules.from_config({"allowed_kinds": ["association", "parish"]})
+    r = ProgramRules.parse({"allowed_kinds": ["association", "parish"]})
     assert sc.applicant_type(facts(org_kind="other"), r).result == FAIL
     assert sc.applicant_type(facts(org_kind="parish"), r).result == PASS
 
@@ -112,7 +113,7 @@ def test_project_dates():
 
 
 def test_required_attachments_from_configuration():
-    r = Rules.from_config({"required_attachments": ["quote"]})
+    r = ProgramRules.parse({"required_attachments": ["quote"]})
     v = sc.attachments(facts(), r)
     assert v.result == FAIL and "Angebot" in v.reason
     assert sc.attachments(facts(attachment_kinds=("quote",)), r).result == PASS
@@ -141,7 +142,7 @@ def test_fund_too_small_is_a_warning_not_a_refusal():
 def test_outcomes():
     ok = sc.screen(facts(), R)
     assert sc.decide(ok, R).action == "await_staff"            # purpose needs judgement, staff confirm by default
-    auto = Rules.from_config({"staff_confirmation": False})
+    auto = ProgramRules.parse({"staff_confirmation": False})
     only_purpose = [v for v in ok if v.rule != "purpose"]
     assert sc.decide(only_purpose, auto).action == "mark_ready"
     missing = sc.screen(facts(own_funds=D("0.00"), iban=None), R)
