@@ -24,6 +24,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from grants.models import Application, Membership, Organisation, User
+
 log = logging.getLogger("grants.changes")
 
 CHANNEL = "grants_changes"
@@ -50,7 +52,6 @@ def announce(marks: set[str] | None) -> None:
 
 
 def marks_of(obj) -> set[str]:
-    from grants.models import Application, Membership, Organisation, User
 
     # "cases": the lists of all cases; "org-cases:3": the lists of one organisation's cases
     if isinstance(obj, Application):

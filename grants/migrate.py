@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
+from grants.db import make_engine
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -29,7 +31,6 @@ def downgrade(database_url: str, revision: str) -> None:
 def current_heads(database_url: str) -> set[str]:
     from alembic.runtime.migration import MigrationContext
 
-    from grants.db import make_engine
 
     engine = make_engine(database_url)
     try:

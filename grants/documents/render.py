@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from grants.domain.money import fmt_german
 from grants.paths import LETTER_TEMPLATES
 
 TEMPLATES = LETTER_TEMPLATES
@@ -101,6 +102,5 @@ def german_date(d: date) -> str:
 
 
 def euro(amount) -> str:
-    from grants.domain.money import fmt_german
 
     return f"{fmt_german(amount)} €"

@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from grants.domain.money import fmt_german
+
 TYPES = {"text", "textarea", "integer", "date", "select", "money", "checkbox", "cost_items",
          "other_funding", "attachments",
          "actual_costs", "receipts"}      # the last two: proof of use only
@@ -174,7 +176,6 @@ def values_to_keep(step: Step, cleaned: dict, raw_invalid: dict[str, str], raw: 
 
 def _whole_euros(amount: Decimal) -> str:
     """The program's bounds as the message names them: 5.000, or 5.000,50 if it has cents."""
-    from grants.domain.money import fmt_german
 
     return fmt_german(amount).removesuffix(",00")
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from grants.domain.form_spec import Missing, required_missing
+
 ZERO = Decimal("0.00")
 
 
@@ -82,7 +84,6 @@ class PlanLine:
 
 def missing(spec, values: dict, org_kind: str = "association") -> list:
     """Everything that keeps a proof of use from being submitted (German msgids for the web)."""
-    from grants.domain.form_spec import Missing, required_missing
 
     out = required_missing(spec, values, org_kind)
     lines: list[PlanLine] = values.get("actual_costs") or []

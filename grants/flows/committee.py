@@ -5,8 +5,10 @@ from __future__ import annotations
 from prefect import flow
 
 from grants import runtime
+from grants.documents.batch import render_many
 from grants.flows import NO_RESULTS
-from grants.models import Sitting
+from grants.models import Application, Letter, Program, Sitting
+from grants.services import letters
 from grants.services.committee import decisions, sessions
 
 
@@ -31,9 +33,6 @@ def prepare_session(session_id: int) -> dict:
 def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
     """All letters of a session at once: rendered on every core, each kept and released as soon
     as it is rendered (a retry after a failure renders only what is not kept yet)."""
-    from grants.documents.batch import render_many
-    from grants.models import Application, Letter, Program
-    from grants.services import letters
 
     config, db = runtime.current()
     todo = []
@@ -62,8 +61,6 @@ def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
 @flow(name="decision-letter", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def decision_letter(case_id: int) -> dict:
     """After a decision: the Bescheid as PDF/A and DOCX, kept, and released unless held for review."""
-    from grants.models import Application, Letter, Program
-    from grants.services import letters
 
     config, db = runtime.current()
     with db.session() as s:

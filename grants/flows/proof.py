@@ -8,7 +8,12 @@ from prefect import flow
 from sqlalchemy import select
 
 from grants import clock, runtime
+from grants.documents import docx_render, render
 from grants.flows import NO_RESULTS
+from grants.models import Application, Letter, Program
+from grants.services import letters, reclaims
+from grants.services import reminders as reminder_service
+from grants.services import retention as retention_service
 
 RECLAIM_KIND = "reclaim"
 
@@ -23,9 +28,6 @@ def _day(today: str | None) -> date:
 def _letter(case_id: int, kind: str, template: str, title: str, data_of) -> dict:
     """Render a letter as PDF/A and DOCX, keep it, release it unless held for review. Safe to run
     again: the first version is written once."""
-    from grants.documents import docx_render, render
-    from grants.models import Application, Letter, Program
-    from grants.services import letters
 
     config, db = runtime.current()
     with db.session() as s:
@@ -47,7 +49,6 @@ def _letter(case_id: int, kind: str, template: str, title: str, data_of) -> dict
 @flow(name="reclaim-letter", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def reclaim_letter(case_id: int) -> dict:
     """The Rückforderungsbescheid."""
-    from grants.services import reclaims
 
     return _letter(case_id, RECLAIM_KIND, "reclaim.html", "Rückforderungsbescheid", reclaims.letter_data)
 
@@ -55,20 +56,18 @@ def reclaim_letter(case_id: int) -> dict:
 @flow(name="reminder-letter", retries=3, retry_delay_seconds=5, **NO_RESULTS)
 def reminder_letter(case_id: int) -> dict:
     """The formal reminder when the proof of use is overdue."""
-    from grants.services import reminders as service
 
-    return _letter(case_id, "reminder", "reminder.html", "Erinnerung Verwendungsnachweis", service.letter_data)
+    return _letter(case_id, "reminder", "reminder.html", "Erinnerung Verwendungsnachweis", reminder_service.letter_data)
 
 
 @flow(name="retention", retries=2, retry_delay_seconds=30, **NO_RESULTS)
 def retention(today: str | None = None) -> dict:
     """Drafts never submitted are deleted, closed cases anonymised, once their time is up."""
-    from grants.services import retention as service
 
     config, db = runtime.current()
     day = _day(today)
     with db.session() as s:
-        result = service.run(s, config.uploads_dir, config.storage, day)
+        result = retention_service.run(s, config.uploads_dir, config.storage, day)
     for path in result.pop("files"):        # only after the commit: a rollback keeps the files
         path.unlink(missing_ok=True)
     return result
@@ -79,10 +78,9 @@ def reminders(today: str | None = None) -> dict:
     """Proof-of-use deadlines: reports asked for when projects end, reminders before and after the
     deadline, each once (Prefect's schedule runs this flow every day; a second run that day finds
     nothing left to send)."""
-    from grants.services import reminders as service
 
     _, db = runtime.current()
     day = _day(today)
     with db.session() as s:
-        sent = service.tick(s, day)
+        sent = reminder_service.tick(s, day)
     return {"day": day.isoformat(), "sent": sent}

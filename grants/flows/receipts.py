@@ -5,14 +5,13 @@ from __future__ import annotations
 from prefect import flow, task
 
 from grants import runtime
-from grants.documents import render
+from grants.documents import docx_render, render
 from grants.flows import NO_RESULTS
 from grants.services import receipts
 
 
 @task(name="render-receipt", retries=2, retry_delay_seconds=5)
 def render_receipt(case_id: int) -> tuple[bytes, bytes] | None:
-    from grants.documents import docx_render
 
     _, db = runtime.current()
     with db.session() as s:

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from grants import clock
 from grants.domain.roles import Perm
 from grants.models import Application, BankEntry, BankStatement, LedgerEntry, Payout
-from grants.services import audit
+from grants.services import audit, reclaims
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
+from grants.services.statements import follow_money
 
 # what a person may say an entry is
 CREDIT_CHOICES = ("donation", "refund", "other")
@@ -48,7 +49,6 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
         db.add(LedgerEntry(kind="refund", application_id=case.id, donor=entry.counterparty_name,
                            purpose=entry.remittance, **base))
         db.flush()
-        from grants.services import reclaims
 
         reclaims.refund_received(db, case.id)
     elif kind == "payout":
@@ -59,7 +59,6 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
         entry.payout_id, entry.application_id = payout.id, payout.application_id
         db.add(LedgerEntry(kind="payout", application_id=payout.application_id, payout_id=payout.id,
                            purpose=payout.remittance, **base))
-        from grants.services.statements import follow_money
 
         db.flush()
         follow_money(db, "pay", payout.application_id, "")

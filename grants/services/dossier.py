@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
-from grants.models import AgendaItem, Application, Comment, ConflictOfInterest, Organisation
+from grants.documents import render
+from grants.models import AgendaItem, Application, Comment, ConflictOfInterest, Organisation, Sitting
 from grants.services import ledger, screening
+from grants.services.committee.voting import approved_not_committed
 
 
 @dataclass
@@ -35,7 +37,6 @@ def items(db: Session, session_id: int) -> list[ItemView]:
     fund = ledger.default_fund(db)
     available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     if fund:        # approvals the decision flow has not bound yet are gone all the same
-        from grants.services.committee.voting import approved_not_committed
 
         available -= approved_not_committed(db, fund.id)
     for item, case, org in rows:
@@ -54,8 +55,6 @@ def items(db: Session, session_id: int) -> list[ItemView]:
 
 def pdf(db: Session, session_id: int) -> bytes:
     """The dossier for printing: agenda and, per item, what the committee needs to decide."""
-    from grants.documents import render
-    from grants.models import Sitting
 
     m = db.get(Sitting, session_id)
     fund = ledger.default_fund(db)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
-from grants.models import Message
+from grants.models import Membership, Message, User
 from grants.services import jobs
 
 DELIVER_FLOW = "deliver_message"
@@ -37,7 +37,6 @@ def send(db: Session, *, key: str, to: str, subject: str, body: str, template: s
 
 def organisation_recipients(db: Session, organisation_id: int) -> list[str]:
     """Everyone who speaks for an organisation: its active members with a confirmed address."""
-    from grants.models import Membership, User
 
     return list(db.scalars(select(User.email).join(Membership, Membership.user_id == User.id)
                            .where(Membership.organisation_id == organisation_id, User.active.is_(True),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
-from grants.documents import render
+from grants.documents import docx_render, render
 from grants.models import (
     AgendaItem,
     Application,
@@ -27,6 +27,7 @@ from grants.services.actor import Actor
 from grants.services.committee import members as membership
 from grants.services.committee import sessions
 from grants.services.errors import Conflict, Forbidden, NotFound
+from grants.services.letters import _write
 
 WORDS = {"approve": "bewilligen", "approve_partly": "teilweise bewilligen", "reject": "ablehnen", "defer": "vertagen"}
 OUTCOMES = {"approve": "bewilligt", "approve_partly": "teilweise bewilligt", "reject": "abgelehnt",
@@ -113,7 +114,6 @@ def sign(db: Session, actor: Actor, session_id: int) -> MinutesSignature:
 
 
 def render_minutes(data: dict) -> tuple[bytes, bytes]:
-    from grants.documents import docx_render
 
     title = f"Niederschrift {data['number']}. Sitzung"
     html = render.html("minutes.html", data)
@@ -126,7 +126,6 @@ def store(db: Session, home, session_id: int, pdf: bytes, docx: bytes) -> Letter
 
     from sqlalchemy import func
 
-    from grants.services.letters import _write
 
     version = (db.scalar(select(func.max(Letter.version)).where(Letter.session_id == session_id,
                                                                 Letter.kind == "minutes")) or 0) + 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from grants.services.errors import Invalid
+
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist: the same work either way, so the
 # response time does not tell whether an e-mail address has an account.
@@ -30,7 +32,6 @@ def needs_rehash(stored: str) -> bool:
 
 def check_password(password: str) -> None:
     """Raise Invalid (German msgid) when the password is too weak."""
-    from grants.services.errors import Invalid
 
     if len(password) < MIN_LENGTH:
         raise Invalid("Das Passwort muss mindestens %(n)d Zeichen lang sein.", n=MIN_LENGTH)

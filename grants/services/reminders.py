@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grants import clock
+from grants.documents import render
 from grants.domain.deadlines import reminders_due
 from grants.domain.workflow import State
-from grants.models import Application, Reminder
+from grants.models import Application, Organisation, Reminder
 from grants.services import audit, cases, jobs, messenger
 from grants.services.actor import Actor
 
@@ -65,8 +66,6 @@ def _mail(db: Session, case: Application, key: str, full_key: str) -> None:
 
 def letter_data(db: Session, case_id: int) -> dict | None:
     """The overdue reminder letter's contents (letter_templates/reminder.html)."""
-    from grants.documents import render
-    from grants.models import Organisation
 
     case = db.get(Application, case_id)
     if case is None or case.report_due_on is None:

@@ -15,8 +15,8 @@ from wtforms import SelectField, StringField, TextAreaField
 from grants import clock
 from grants.domain.money import AmountError, parse_amount
 from grants.domain.roles import Perm
-from grants.models import AgendaItem, Committee, CommitteeMember, Sitting, User, Vote
-from grants.services import dossier, ledger
+from grants.models import AgendaItem, Application, Committee, CommitteeMember, Letter, Sitting, User, Vote
+from grants.services import dossier, ledger, minutes
 from grants.services.committee import circulation as written_procedure
 from grants.services.committee import members as membership
 from grants.services.committee import sessions, voting
@@ -61,7 +61,6 @@ def _committee_id() -> int:
 @bp.get("/")
 @requires(Perm.COMMITTEE_VIEW)
 def home():
-    from grants.models import Application
 
     with db().session() as s:
         rows = s.execute(select(Sitting, func.count(AgendaItem.id))
@@ -263,7 +262,6 @@ def close(session_id: int):
 @bp.post("/sitzung/<int:session_id>/niederschrift/unterschreiben")
 @requires(Perm.COMMITTEE_VIEW)
 def sign_minutes(session_id: int):
-    from grants.services import minutes
 
     def run(s):
         minutes.sign(s, g.actor, session_id)
@@ -282,8 +280,6 @@ def sign_minutes(session_id: int):
 def minutes_file(session_id: int, fmt: str):
     from flask import send_file
 
-    from grants.models import Letter
-    from grants.services import minutes
 
     if fmt not in ("pdf", "docx"):
         abort(404)

@@ -15,6 +15,10 @@ from flask import g, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from sqlalchemy import update
 
+from grants import changes
+from grants.models import User
+from grants.web.util import db
+
 LANGUAGES = ("de", "en")
 LANG_COOKIE = "grants_lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -46,9 +50,6 @@ def remember_choice(resp):
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     user = g.get("user")
     if user is not None and user.locale != lang:
-        from grants import changes
-        from grants.models import User
-        from grants.web.util import db
 
         with db().session() as s:
             s.execute(update(User).where(User.id == user.id).values(locale=lang))

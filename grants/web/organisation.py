@@ -13,7 +13,7 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 
 from grants.domain.roles import Perm
 from grants.models import Membership, NonProfitProof, Organisation, OrgKind, User
-from grants.services import organisations, uploads
+from grants.services import data_export, organisations, uploads
 from grants.services.errors import ServiceError
 from grants.web.access import requires
 from grants.web.form_builder import _date
@@ -173,7 +173,6 @@ def invite():
 def export():
     from flask import Response
 
-    from grants.services import data_export
 
     with db().session() as s:
         data = data_export.build(s, g.actor, _org_id(), config().storage)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from sqlalchemy import text
 
+from grants.domain.roles import FRONT_DOOR, Role
+from grants.engine.health import engine_health
 from grants.web.access import public
 from grants.web.util import db
 
@@ -15,7 +17,6 @@ bp = Blueprint("public", __name__)
 @public
 def index():
     if g.user is not None:
-        from grants.domain.roles import FRONT_DOOR, Role
 
         return redirect(url_for(FRONT_DOOR[Role(g.user.role)]))
     return render_template("public/index.html")
@@ -26,7 +27,6 @@ def index():
 def healthz():
     """200 with status ok once the application, its database and its workflow engine are ready;
     503 naming what is not. The engine's details say which mode runs and what it sees."""
-    from grants.engine.health import engine_health
 
     ext = current_app.extensions["grants"]
     body = {}

@@ -10,12 +10,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
+from grants.documents import render
+from grants.documents.demo_data import TEMPLATES
 from grants.domain.roles import Perm
 from grants.models import Application, Attachment, AuditEvent, Comment, Letter, Organisation, User
-from grants.services import cases, drafts, screening
+from grants.services import cases, drafts, letters, screening
 from grants.services.errors import ServiceError
 from grants.web.access import requires
-from grants.web.util import db, page_cache, reading, wake_engine
+from grants.web.util import config, db, page_cache, reading, wake_engine
 
 bp = Blueprint("screening", __name__, url_prefix="/fachdienst")
 
@@ -170,7 +172,6 @@ def decide(case_id: int):
 @bp.post("/antrag/<int:case_id>/schreiben/<int:letter_id>/freigeben")
 @requires(Perm.MANAGE_LETTERS)
 def release_letter(case_id: int, letter_id: int):
-    from grants.services import letters
 
     FlaskForm().validate_on_submit()
     try:
@@ -193,7 +194,6 @@ def release_letter(case_id: int, letter_id: int):
 def letter_file(case_id: int, letter_id: int, fmt: str):
     from flask import send_file
 
-    from grants.web.util import config
 
     if fmt not in ("pdf", "docx"):
         abort(404)
@@ -212,7 +212,6 @@ def letter_file(case_id: int, letter_id: int, fmt: str):
 @bp.get("/vorlagen")
 @requires(Perm.MANAGE_LETTERS)
 def templates():
-    from grants.documents.demo_data import TEMPLATES
 
     return render_template("staff/templates.html", names=sorted(TEMPLATES))
 
@@ -223,8 +222,6 @@ def template_preview(name: str):
     """A template rendered with demo data, as staff edit the wording in letter_templates/."""
     from flask import Response
 
-    from grants.documents import render
-    from grants.documents.demo_data import TEMPLATES
 
     if name + ".html" not in TEMPLATES:
         abort(404)
