@@ -60,7 +60,7 @@ def main() -> None:
     from grants import runtime
     from grants.config import load_config
     from grants.db import Database
-    from grants.documents import batch, render
+    from grants.documents import batch, decision_letter, render
     from grants.engine.runner import run_flow
     from grants.migrate import upgrade
     from grants.models import Decision, Organisation, Program
@@ -118,7 +118,7 @@ def main() -> None:
         flow(take(1), 1)                                      # warm this process's letter caches
         with db.session() as s:
             kind, data = letters.context(s, ids[0])
-        html = render.html(letters.TEMPLATE_OF[kind], data)
+        html = render.html(decision_letter.TEMPLATE_OF[kind], data)
         css, fonts = render._stylesheet()
 
         bares: dict[bool, list[float]] = {False: [], True: []}

@@ -17,6 +17,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
+from grants.documents.decision_letter import render_letter
+
 _claims = None  # in a helper process: the batch's claim table
 # Below this many letters this process is done before a helper is ready (start, imports and the
 # warm-up letter take about as long as 8 letters here); a helper would only burn the other core.
@@ -43,8 +45,6 @@ def _claim(claims, i: int) -> bool:
 
 
 def _render(job: tuple[str, dict]) -> tuple[bytes, bytes]:
-    from grants.services.letters import render_letter
-
     kind, data = job
     return render_letter(kind, data)
 

@@ -6,6 +6,7 @@ from prefect import flow
 
 from grants import runtime
 from grants.documents.batch import render_many
+from grants.documents.decision_letter import render_letter
 from grants.flows import NO_RESULTS
 from grants.models import Application, Letter, Program, Sitting
 from grants.services import letters
@@ -71,7 +72,7 @@ def decision_letter(case_id: int) -> dict:
         if s.scalar(Letter.__table__.select().where(Letter.application_id == case_id, Letter.kind == kind)) is not None:
             return {"case_id": case_id, "letter": "exists"}
         hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
-    pdf, docx = letters.render_letter(kind, data)         # outside any transaction
+    pdf, docx = render_letter(kind, data)         # outside any transaction
     with db.session() as s:
         letter = letters.store(s, config.storage, case_id, kind, pdf, docx, hold=hold)
         return {"case_id": case_id, "letter": letter.id if letter else "exists"}

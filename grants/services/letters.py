@@ -14,18 +14,19 @@ from sqlalchemy.orm import Session
 
 from grants import clock
 from grants.documents import render
+from grants.documents.decision_letter import TITLE_OF
 from grants.domain import deadlines
+from grants.domain.roles import Perm
 from grants.domain.words import euro_words
 from grants.domain.workflow import DECIDED
 from grants.models import Application, Decision, Letter, Organisation, Program
 from grants.services import audit, cases, messenger
 from grants.services.actor import Actor
-from grants.services.errors import Conflict, NotFound
+from grants.services.errors import Conflict, Invalid, NotFound
+from grants.services.payouts import instalments
 
 LETTER_FLOW = "decision_letter"
 KIND_OF = {"approve": "approval", "approve_partly": "partial_approval", "reject": "rejection"}
-TEMPLATE_OF = {"approval": "approval.html", "partial_approval": "approval.html", "rejection": "rejection.html"}
-TITLE_OF = {"approval": "Zuwendungsbescheid", "partial_approval": "Zuwendungsbescheid", "rejection": "Ablehnungsbescheid"}
 
 
 def report_due(case: Application, program: Program) -> date | None:
@@ -66,8 +67,6 @@ def context(db: Session, case_id: int) -> tuple[str, dict] | None:
 
 def _instalments(amount, program) -> list[str]:
     """The parts the grant is paid in, as the letter names them ([] for one transfer)."""
-    from grants.services.errors import Invalid
-    from grants.services.payouts import instalments
 
     shares = program.typed_rules.instalments
     if amount is None or len(shares) < 2:
@@ -76,15 +75,6 @@ def _instalments(amount, program) -> list[str]:
         return [render.euro(part) for part in instalments(amount, shares)]
     except Invalid:  # a misconfigured split: refused when payouts are planned, one amount here
         return []
-
-
-def render_letter(kind: str, data: dict) -> tuple[bytes, bytes]:
-    from grants.documents import docx_render
-
-    title = f"{TITLE_OF[kind]} {data['file_number']}"
-    html = render.html(TEMPLATE_OF[kind], data)
-    pdf = render.pdf(TEMPLATE_OF[kind], data, data={"kind": kind, **data}, title=title, rendered=html)
-    return pdf, docx_render.build(html, title)
 
 
 def _write(target: Path, data: bytes, *, orphan: bool = False) -> str:
@@ -144,7 +134,6 @@ def dispatch(db: Session, letter: Letter) -> None:
 
 
 def release(db: Session, actor: Actor, letter_id: int) -> Letter:
-    from grants.domain.roles import Perm
 
     actor.require(Perm.MANAGE_LETTERS)
     letter = db.get(Letter, letter_id)

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
+from grants.documents import render
 from grants.domain import deadlines, program_rules
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
-from grants.models import Application, LedgerEntry, Program, Reclaim
+from grants.models import Application, Decision, Fund, LedgerEntry, Organisation, Program, Reclaim
 from grants.services import cases, grant_money, jobs, ledger, proofs
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid
@@ -146,8 +147,6 @@ def _settle(db: Session, actor: Actor, case: Application, r: Reclaim, note: str,
 
 def letter_data(db: Session, case_id: int) -> dict | None:
     """The Rückforderungsbescheid's contents; None when there is no reclaim."""
-    from grants.documents import render
-    from grants.models import Decision, Fund, Organisation
 
     case, r = db.get(Application, case_id), reclaim_of(db, case_id)
     if case is None or r is None:

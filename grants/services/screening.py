@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from grants import clock
 from grants.domain import screening as rules_
+from grants.domain.money import AmountError, parse_amount
 from grants.domain.program_rules import ProgramRules
+from grants.domain.roles import Perm
 from grants.domain.workflow import FINAL, State
 from grants.models import (
     Application,
@@ -146,7 +148,6 @@ def _ask_applicant(db: Session, case: Application, message: str, key: str) -> No
 
 
 def override(db: Session, actor: Actor, verdict_id: int, result: str, reason: str) -> ScreeningVerdict:
-    from grants.domain.roles import Perm
 
     actor.require(Perm.SCREEN)
     v = db.get(ScreeningVerdict, verdict_id)
@@ -168,7 +169,6 @@ def override(db: Session, actor: Actor, verdict_id: int, result: str, reason: st
 
 
 def comment(db: Session, actor: Actor, case_id: int, body: str, visible: bool) -> Comment:
-    from grants.domain.roles import Perm
 
     actor.require(Perm.SCREEN)
     case = db.get(Application, case_id)
@@ -190,7 +190,6 @@ def comment(db: Session, actor: Actor, case_id: int, body: str, visible: bool) -
 
 def recommend(db: Session, actor: Actor, case: Application, proposed: str, text: str) -> None:
     """The staff's recommendation for the committee: an amount (default: as requested) and a note."""
-    from grants.domain.money import AmountError, parse_amount
 
     amount = case.requested
     if proposed.strip():

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from grants import clock, runtime
+from grants.documents import decision_letter
 from grants.domain.deadlines import add_months, report_due
 from grants.engine.runner import JobRunner
 from grants.models import Application, AuditEvent, Decision, Letter, Message, Organisation, Program
@@ -135,7 +136,7 @@ def test_hostile_text_is_harmless_and_corrections_are_new_versions(prefect_harne
         assert s.get(Letter, held.id).state == "dispatched" and s.get(Application, case_id).state == "letter_sent"
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "letter_released")).actor == "staff@test.example"
         kind, data = letters.context(s, case_id)
-    pdf, docx_bytes = letters.render_letter(kind, data)
+    pdf, docx_bytes = decision_letter.render_letter(kind, data)
     with db.session() as s:
         assert letters.store(s, config.home, case_id, kind, pdf, docx_bytes, hold=False) is None   # no silent duplicate
         v2 = letters.store(s, config.home, case_id, kind, pdf, docx_bytes, hold=True, correction=True)

@@ -337,7 +337,7 @@ def test_no_payout_without_the_payee_s_address_and_finance_sees_what_is_missing(
 
 def test_the_bescheid_names_the_instalments_it_is_paid_in(db, world):
     """Payout terms in the letter (DOMAIN: the Bescheid contains them) follow the configuration."""
-    from grants.documents import render
+    from grants.documents import decision_letter, render
     from grants.models import Decision, Program
     from grants.services import letters
 
@@ -347,9 +347,9 @@ def test_the_bescheid_names_the_instalments_it_is_paid_in(db, world):
     with db.session() as s:
         kind, data = letters.context(s, case_id)
         assert data["instalments"] == []
-        assert "in einem Betrag" in render.html(letters.TEMPLATE_OF[kind], data)
+        assert "in einem Betrag" in render.html(decision_letter.TEMPLATE_OF[kind], data)
         s.get(Program, world.program_id).rules = {"instalments": [70, 30]}
     with db.session() as s:
         kind, data = letters.context(s, case_id)
-        html = " ".join(render.html(letters.TEMPLATE_OF[kind], data).split())
+        html = " ".join(render.html(decision_letter.TEMPLATE_OF[kind], data).split())
     assert "in 2 Teilbeträgen (840,00 €, 360,00 €)" in html

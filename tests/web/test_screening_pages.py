@@ -93,6 +93,7 @@ def test_internal_notes_stay_internal(client, world, db):
 
 
 def test_held_letter_released_by_staff_only(app, world, db, config):
+    from grants.documents import decision_letter
     from grants.models import Letter
     from grants.services import letters
     from tests.flows.test_letters import _decided
@@ -100,7 +101,7 @@ def test_held_letter_released_by_staff_only(app, world, db, config):
     case_id, _ = _decided(db, world, "approve", "1500.00")
     with db.session() as s:
         kind, data = letters.context(s, case_id)
-    pdf, docx_bytes = letters.render_letter(kind, data)
+    pdf, docx_bytes = decision_letter.render_letter(kind, data)
     with db.session() as s:
         letter_id = letters.store(s, config.home, case_id, kind, pdf, docx_bytes, hold=True).id
     finance = app.test_client()
