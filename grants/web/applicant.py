@@ -3,20 +3,20 @@ drafts, the preview and submission, each case with its history, answers and with
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, TextAreaField
 
-from grants import clock
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Attachment, Comment, Letter, Organisation, Program
 from grants.services import cases, drafts, queries, reclaims, uploads
 from grants.services.errors import ServiceError
-from grants.web import form_builder
+from grants.web import wizard
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
 from grants.web.util import config, db, page_cache, reading, wake_engine
@@ -63,71 +63,43 @@ def _context(s, case_id: int):
     return case, drafts.spec_for(program), org.kind.value
 
 
+ATTACHMENT_KINDS = {"quote": _l("Angebot / Kostenvoranschlag"), "flyer": _l("Flyer oder Einladung"),
+                    "partner_letter": _l("Zusage eines Partners"), "other": _l("Sonstiges")}
+
+
 class UploadForm(FlaskForm):
     file = FileField()
     kind = SelectField(choices=[])
 
 
+def _uploads(s, case, step) -> dict:
+    """The case's files and the form to add one, offering the kinds the step's attachment field asks for."""
+    attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)
+                            .order_by(Attachment.id)).all()
+    upload_form = UploadForm(prefix="up")
+    att_field = next((f for f in step.fields if f.type == "attachments"), None)
+    if att_field:
+        upload_form.kind.choices = ([(k, ATTACHMENT_KINDS.get(k, k)) for k in att_field.kinds]
+                                    or [("other", ATTACHMENT_KINDS["other"])])
+    return {"attachments": attachments, "upload_form": upload_form, "kind_labels": ATTACHMENT_KINDS,
+            "download_endpoint": "applicant.download"}
+
+
+def _sheet(s, case_id: int) -> wizard.Sheet:
+    case, spec, kind = _context(s, case_id)
+    return wizard.Sheet(case, spec, kind, drafts.values(case), drafts.raw_inputs(case),
+                        save=lambda step, good, bad: drafts.save_step(s, g.actor, case, step, good, bad),
+                        extras=lambda step: _uploads(s, case, step))
+
+
+STEPS = wizard.Wizard(endpoint="applicant.step", preview="applicant.preview", template="applicant/step.html",
+                      load=_sheet, rows_anchor="cost_items", max_extra_rows=20)
+
+
 @bp.route("/<int:case_id>/schritt/<step_id>", methods=["GET", "POST"])
 @requires(Perm.APPLY)
 def step(case_id: int, step_id: str):
-    lang = str(get_locale())
-    autosave = request.headers.get("X-Autosave") == "1"
-    with db().session() as s:
-        case, spec, kind = _context(s, case_id)
-        step = spec.step(step_id)
-        if step is None:
-            abort(404)
-        values = drafts.values(case)
-        rows = {"cost_items": len(values["cost_items"]), "other_funding": len(values["other_funding"])}
-        extra = 1 if request.method == "POST" and request.form.get("action") == "add_row" else 0
-        if request.args.get("rows", "").isdigit():
-            extra = min(int(request.args["rows"]), 20)
-        rows = {k: v + extra for k, v in rows.items()}
-        Form = form_builder.build(step, lang, kind, rows)
-        form = Form()
-        form_builder.mark_required(form, step, kind)
-        if request.method == "GET":
-            form_builder.fill(form, step, kind, values, drafts.raw_inputs(case))
-        else:
-            valid = form.validate_on_submit()
-            if "csrf_token" in form.errors:
-                abort(400)
-            good, bad = form_builder.cleaned(form, step, kind)
-            drafts.save_step(s, g.actor, case, step, good, bad)
-            if autosave:
-                return jsonify({"saved": True, "at": clock.now().isoformat(), "invalid": sorted(bad)})
-            action = request.form.get("action", "save")
-            if valid and action in ("next", "back", "preview", "save"):
-                index = [st.id for st in spec.steps].index(step.id)
-                if action == "next" and index + 1 < len(spec.steps):
-                    target = url_for("applicant.step", case_id=case_id, step_id=spec.steps[index + 1].id)
-                elif action == "back" and index > 0:
-                    target = url_for("applicant.step", case_id=case_id, step_id=spec.steps[index - 1].id)
-                elif action in ("next", "preview"):
-                    target = url_for("applicant.preview", case_id=case_id)
-                else:
-                    flash(gettext("Gespeichert. Sie können jederzeit hier weitermachen."), "info")
-                    target = url_for("applicant.step", case_id=case_id, step_id=step.id)
-                return redirect(target)
-            if action == "add_row" and valid:
-                return redirect(url_for("applicant.step", case_id=case_id, step_id=step.id, rows=3) + "#cost_items")
-        attachments = s.scalars(select(Attachment).where(Attachment.application_id == case.id)
-                                .order_by(Attachment.id)).all()
-        upload_form = UploadForm(prefix="up")
-        att_field = next((f for f in step.fields if f.type == "attachments"), None)
-        if att_field:
-            upload_form.kind.choices = [(k, ATTACHMENT_KINDS.get(k, k)) for k in att_field.kinds] or [("other", ATTACHMENT_KINDS["other"])]
-    status = 400 if request.method == "POST" else 200
-    return render_template("applicant/step.html", case=case, spec=spec, step=step, form=form, lang=lang,
-                           kind=kind, attachments=attachments, upload_form=upload_form, att_field=att_field,
-                           steps=spec.steps, kind_labels=ATTACHMENT_KINDS), status
-
-
-from flask_babel import lazy_gettext as _l  # noqa: E402
-
-ATTACHMENT_KINDS = {"quote": _l("Angebot / Kostenvoranschlag"), "flyer": _l("Flyer oder Einladung"),
-                    "partner_letter": _l("Zusage eines Partners"), "other": _l("Sonstiges")}
+    return STEPS.page(case_id, step_id)
 
 
 @bp.post("/<int:case_id>/anlagen")

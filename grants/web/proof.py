@@ -4,7 +4,7 @@ reclaim); finance sees open reclaims and may settle one by hand."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,7 +17,7 @@ from grants.domain.workflow import State
 from grants.models import Application, Organisation, Program, Reclaim
 from grants.services import cases, ledger, proof_check, proofs, reclaims, uploads
 from grants.services.errors import ServiceError
-from grants.web import proof_forms
+from grants.web import form_builder, wizard
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
 from grants.web.util import config, db, wake_engine
@@ -38,55 +38,24 @@ class UploadForm(FlaskForm):
     kind = SelectField(_l("Art der Datei"), choices=[(k, v) for k, v in KIND_LABELS.items()])
 
 
+def _sheet(s, case_id: int) -> wizard.Sheet:
+    case, p, spec, kind = _context(s, case_id)
+    values = proofs.values(s, case, p)
+    return wizard.Sheet(case, spec, kind, values, proofs.raw_inputs(p),
+                        save=lambda step, good, bad: proofs.save_step(s, g.actor, case, p, step, good, bad),
+                        extras=lambda step: {"lines": values["actual_costs"], "attachments": proofs.attachments(s, case),
+                                             "upload_form": UploadForm(prefix="up"), "kind_labels": KIND_LABELS,
+                                             "download_endpoint": None, "actual_name": form_builder.actual_name})
+
+
+STEPS = wizard.Wizard(endpoint="proof.step", preview="proof.preview", template="proof/step.html",
+                      load=_sheet, rows_anchor="receipts", max_extra_rows=50)
+
+
 @bp.route("/antrag/<int:case_id>/nachweis/<step_id>", methods=["GET", "POST"])
 @requires(Perm.APPLY)
 def step(case_id: int, step_id: str):
-    lang = str(get_locale())
-    autosave = request.headers.get("X-Autosave") == "1"
-    with db().session() as s:
-        case, p, spec, kind = _context(s, case_id)
-        step = spec.step(step_id)
-        if step is None:
-            abort(404)
-        values = proofs.values(s, case, p)
-        extra = 1 if request.method == "POST" and request.form.get("action") == "add_row" else 0
-        if request.args.get("rows", "").isdigit():
-            extra = min(int(request.args["rows"]), 50)
-        lines = values["actual_costs"]
-        Form = proof_forms.build(step, lang, kind, lines, len(values["receipts"]) + extra)
-        form = Form()
-        if request.method == "GET":
-            proof_forms.fill(form, step, kind, values, proofs.raw_inputs(p))
-        else:
-            valid = form.validate_on_submit()
-            if "csrf_token" in form.errors:
-                abort(400)
-            good, bad = proof_forms.cleaned(form, step, kind, lines)
-            proofs.save_step(s, g.actor, case, p, step, good, bad)
-            if autosave:
-                return jsonify({"saved": True, "at": clock.now().isoformat(), "invalid": sorted(bad)})
-            action = request.form.get("action", "save")
-            ids = [st.id for st in spec.steps]
-            index = ids.index(step.id)
-            if action == "add_row" and valid:
-                return redirect(url_for("proof.step", case_id=case_id, step_id=step.id, rows=3) + "#receipts")
-            if valid:
-                if action == "next" and index + 1 < len(ids):
-                    return redirect(url_for("proof.step", case_id=case_id, step_id=ids[index + 1]))
-                if action == "back" and index > 0:
-                    return redirect(url_for("proof.step", case_id=case_id, step_id=ids[index - 1]))
-                if action in ("next", "preview"):
-                    return redirect(url_for("proof.preview", case_id=case_id))
-                flash(gettext("Gespeichert. Sie können jederzeit hier weitermachen."), "info")
-                return redirect(url_for("proof.step", case_id=case_id, step_id=step.id))
-        for f in step.fields_for(kind):
-            if f.required and f.name in form and f.type not in ("receipts",):
-                form[f.name].flags.required = True
-        attachments = proofs.attachments(s, case)
-    return render_template("proof/step.html", case=case, spec=spec, step=step, form=form, lang=lang, kind=kind,
-                           lines=lines, attachments=attachments, upload_form=UploadForm(prefix="up"),
-                           kind_labels=KIND_LABELS, actual_name=proof_forms.actual_name), \
-        400 if request.method == "POST" else 200
+    return STEPS.page(case_id, step_id)
 
 
 @bp.post("/antrag/<int:case_id>/nachweis/anlagen/hochladen")
