@@ -143,13 +143,13 @@ def breakdown(path: str, home: str) -> dict:
     """The steps, each added to the one before, in this one process: CPU seconds, best of three."""
     import marshal
 
-    from grants.banking import camt_rows
+    from grants.banking import camt
     from grants.banking.camt_entries import Memo, entry
 
     def rows(pipe: bool, check: bool) -> None:
         memo, chunk = Memo(), []
         with open(path, "rb") as f:
-            for item in camt_rows.read(f, "bench"):
+            for item in camt.read(f, "bench"):
                 chunk.append(item)
                 if len(chunk) == 1000:
                     if pipe:

@@ -1,5 +1,6 @@
-"""Checking the rows of `camt_rows` as `camt.read` checks its entries: EUR only, amounts that are
-plain decimals with at most two places, a credit/debit indicator, dates, batches that add up.
+"""Checking the rows that `camt.read` yields: EUR only, amounts that are plain decimals with at
+most two places, a credit/debit indicator, dates, batches that add up. This half of an import
+runs in the booking process, the reading half possibly in another.
 
 `entry(row, memo)` gives `(ref, status, reversal, booking_day, value_day, bank_tx_code, txs)`,
 days as ISO strings or None, each transaction in `txs` as
@@ -60,7 +61,7 @@ def _at(at: int | None) -> int | None:
 
 
 class _Plan:
-    """A template of `camt_rows`, in places of the row, with what of it repeats from entry to entry."""
+    """A template of `camt.read`, in places of the row, with what of it repeats from entry to entry."""
 
     __slots__ = ("amt", "ccy", "ind", "rvsl", "sts", "booking", "value", "aref", "nref", "codes", "extra", "txs",
                  "repeating")
@@ -92,7 +93,7 @@ class Memo:
         self.amounts: dict[str, int] = {}
 
     def learn(self, plan: tuple) -> None:
-        """A plan of `camt_rows.read`: (None, plan id, template)."""
+        """A plan of `camt.read`: (None, plan id, template)."""
         self.plans[plan[1]] = _Plan(plan[2])
 
     def cents(self, text: str | None, ccy: str | None, n: int, i: int | None = None) -> int:

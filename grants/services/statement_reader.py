@@ -1,7 +1,7 @@
 """Reading a bank statement file (XML, or a ZIP of XML files) into rows, for a large file in a
 separate process: the reader parses on one core while the importer books on the other.
 
-The reader yields lists of items in file order: a `camt_rows.Header` before each statement's
+The reader yields lists of items in file order: a `camt.Header` before each statement's
 entries, then the entries as rows, each with the plan to read it by before it. Whatever it
 refuses arrives as the same StatementError at the same place in that order, so the importer
 books nothing of a bad file either way. The importer unmarshals and unpickles what comes through
@@ -22,8 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import IO, Iterator
 
-from grants.banking.camt import StatementError
-from grants.banking.camt_rows import Header, read
+from grants.banking.camt import Header, StatementError, read
 
 MAX_BYTES = 200 * 1024 * 1024      # a statement, after unpacking
 MAX_ZIP_MEMBERS = 500
