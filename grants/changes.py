@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterable
 from itertools import chain
-from typing import Callable, Iterable
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -135,7 +135,7 @@ class Listener:
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="changes-listener", daemon=True)
 
-    def start(self) -> "Listener":
+    def start(self) -> Listener:
         self._pid = os.getpid()
         self._thread.start()
         return self

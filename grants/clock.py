@@ -13,9 +13,9 @@ it for due runs uses `wall()`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 TIMEZONE = "Europe/Berlin"
@@ -28,7 +28,7 @@ _frozen: datetime | None = None
 
 def wall() -> datetime:
     """The machine's real time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def now() -> datetime:
@@ -46,7 +46,7 @@ def today() -> date:
 def local(moment: datetime) -> datetime:
     """A stored (UTC) time as Berlin local time; naive values are taken as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BERLIN)
 
 
@@ -57,7 +57,7 @@ def local_date(moment: datetime) -> date:
 def at(day: date, clock_time: time) -> datetime:
     """The UTC moment of a Berlin wall-clock time on a day (summer time included): 14:00 stays
     14:00 for the people in the room, whatever the season."""
-    return datetime.combine(day, clock_time, BERLIN).astimezone(timezone.utc)
+    return datetime.combine(day, clock_time, BERLIN).astimezone(UTC)
 
 
 def offset() -> timedelta:
@@ -70,7 +70,7 @@ def set_to(moment: datetime, *, frozen: bool = False) -> None:
     if moment.tzinfo is None:
         raise ValueError("the clock needs an aware datetime")
     if frozen:
-        _frozen = moment.astimezone(timezone.utc)
+        _frozen = moment.astimezone(UTC)
     else:
         _frozen = None
         _offset = moment - wall()

@@ -13,9 +13,9 @@ import gc
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable
 
 from grants.documents.decision_letter import render_letter
 

@@ -253,7 +253,7 @@ def build(html: str, title: str) -> bytes:
             t = _table(body, max(len(tr) for tr in trs), style="TableGrid")
             for tr in trs:
                 tcs = _row(t)
-                for tc, cell_el in zip(tcs, tr):
+                for tc, cell_el in zip(tcs, tr, strict=False):  # a short row leaves cells empty
                     par = _paragraph(tc, align="right" if "num" in (cell_el.get("class") or "") else None)
                     _sub(par, "r")       # python-docx's cell.text = "" leaves an empty run
                     _text_runs(par, cell_el, bold=cell_el.tag == "th")

@@ -196,7 +196,8 @@ def missing(spec: FormSpec, values: dict, org_kind: str, *, min_amount: Decimal,
     if isinstance(start, date) and isinstance(end, date) and end < start:
         out.append(Missing("zeitraum", "project_end", "Das Ende liegt vor dem Beginn."))
     if isinstance(start, date) and start < today and not values.get("early_start_requested"):
-        out.append(Missing("zeitraum", "project_start", "Der Beginn liegt in der Vergangenheit. Ein Projekt darf erst nach der Entscheidung beginnen."))
+        out.append(Missing("zeitraum", "project_start",
+                           "Der Beginn liegt in der Vergangenheit. Ein Projekt darf erst nach der Entscheidung beginnen."))
     costs = values.get("cost_items") or []
     if costs:
         diff = plan_difference(costs, values.get("own_funds") or Decimal("0"), values.get("other_funding") or [],

@@ -7,9 +7,9 @@ raises the open commitment again: the grant is still owed, available does not ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Mapping
 
 ZERO = Decimal("0.00")
 

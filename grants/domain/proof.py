@@ -48,8 +48,8 @@ class Check:
 
 def check(lines: list[Line], receipts: list[ReceiptRow], *, granted: Decimal, own_funds: Decimal,
           other_funding: Decimal, project_start: date | None = None, project_end: date | None = None) -> Check:
-    actual = sum((l.actual for l in lines), ZERO)
-    approved = sum((l.approved for l in lines), ZERO)
+    actual = sum((line.actual for line in lines), ZERO)
+    approved = sum((line.approved for line in lines), ZERO)
     receipts_total = sum((r.amount for r in receipts), ZERO)
     financing = own_funds + other_funding + granted
     surplus = max(financing - actual, ZERO)
@@ -58,9 +58,9 @@ def check(lines: list[Line], receipts: list[ReceiptRow], *, granted: Decimal, ow
     if receipts_total != actual:
         problems.append(f"Die Belegliste ({receipts_total:.2f} €) stimmt nicht mit den tatsächlichen Ausgaben "
                         f"({actual:.2f} €) überein.")
-    for l in lines:
-        if l.approved and l.difference > l.approved * Decimal("0.2"):
-            problems.append(f"„{l.description}“ liegt mehr als 20 % über dem Plan.")
+    for line in lines:
+        if line.approved and line.difference > line.approved * Decimal("0.2"):
+            problems.append(f"„{line.description}“ liegt mehr als 20 % über dem Plan.")
     if project_start and project_end:
         outside = [r for r in receipts if not (project_start <= r.paid_on <= project_end)]
         if outside:
@@ -87,11 +87,11 @@ def missing(spec, values: dict, org_kind: str = "association") -> list:
 
     out = required_missing(spec, values, org_kind)
     lines: list[PlanLine] = values.get("actual_costs") or []
-    if lines and any(l.actual is None for l in lines) and not any(m.field == "actual_costs" for m in out):
+    if lines and any(line.actual is None for line in lines) and not any(m.field == "actual_costs" for m in out):
         out.append(Missing("ausgaben", "actual_costs", "Bitte geben Sie für jede Zeile an, was Sie ausgegeben haben "
                                                         "(0, wenn nichts ausgegeben wurde)."))
     receipts: list[ReceiptRow] = values.get("receipts") or []
-    actual = sum((l.actual or ZERO for l in lines), ZERO)
+    actual = sum((line.actual or ZERO for line in lines), ZERO)
     total = sum((r.amount for r in receipts), ZERO)
     if receipts and lines and total != actual:
         out.append(Missing("belege", "receipts", "Die Summe der Belege (%(receipts)s €) muss Ihren tatsächlichen "

@@ -83,8 +83,9 @@ def missing_deployments(client, deployments: dict[UUID, str]) -> bool:
 
 def latest_due(runs: list, daily: dict[UUID, str]) -> tuple[list, list[tuple]]:
     """Split due scheduled runs into those to run and (run, newer run) pairs where a later run of
-    the same daily deployment makes the run needless: after a machine was off for three days, the reminders run once, for today (the
-    daily flows always work for the day they run on, and never send anything twice)."""
+    the same daily deployment makes the run needless: after a machine was off for three days, the
+    reminders run once, for today (the daily flows always work for the day they run on, and never
+    send anything twice)."""
     latest: dict[UUID, object] = {}
     for run in runs:
         if run.deployment_id in daily:

@@ -81,7 +81,7 @@ class PrefectServer:
         self.port = port
         env = {**os.environ, **prefect_environment(self.home)}
         env.pop("PREFECT_API_URL", None)
-        logf = open(self.home / "server.log", "ab")
+        logf = open(self.home / "server.log", "ab")  # noqa: SIM115 - the server's stdout for its whole life
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(port)],
             env=env, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

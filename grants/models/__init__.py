@@ -25,4 +25,9 @@ from grants.models.program import FileNumberCounter, Fund, Program
 from grants.models.proof import ActualCost, ProofOfUse, Receipt, Reclaim, Reminder
 from grants.models.user import LoginAttempt, Membership, User
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = ["ActualCost", "AgendaItem", "Application", "Attachment", "Attendance", "AuditEvent", "BankEntry",
+    "BankStatement", "Base", "Comment", "Committee", "CommitteeMember", "ConflictOfInterest", "CostItem",
+    "Decision", "EntryKind", "FileNumberCounter", "FlowJob", "Fund", "LedgerEntry", "Letter", "LoginAttempt",
+    "Membership", "Message", "MinutesSignature", "NonProfitProof", "OrgKind", "OrgNote", "Organisation",
+    "OtherFunding", "Payout", "PayoutRun", "Program", "ProofKind", "ProofOfUse", "Receipt", "Reclaim",
+    "Reminder", "ScreeningVerdict", "Signatory", "Sitting", "SittingNote", "User", "Vote"]

@@ -56,7 +56,8 @@ class BankEntry(Base):
     return_reason: Mapped[str | None] = mapped_column(String(10))
     bank_tx_code: Mapped[str] = mapped_column(String(50), default="")
     # reconciliation
-    match_state: Mapped[str] = mapped_column(String(20), default="unmatched", index=True)  # matched | unmatched | ignored | assigned
+    # matched | unmatched | ignored | assigned
+    match_state: Mapped[str] = mapped_column(String(20), default="unmatched", index=True)
     match_kind: Mapped[str | None] = mapped_column(String(30))  # payout | payout_return | refund | donation
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payout.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)

@@ -20,11 +20,11 @@ class Actor:
     org_ids: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
-    def system(cls, what: str) -> "Actor":
+    def system(cls, what: str) -> Actor:
         return cls(None, f"{SYSTEM_LABEL}{what}", SYSTEM)
 
     @classmethod
-    def of(cls, user) -> "Actor":
+    def of(cls, user) -> Actor:
         return cls(user.id, user.email, user.role, frozenset(m.organisation_id for m in user.memberships))
 
     @property

@@ -44,7 +44,7 @@ def submit(db: Session, actor: Actor, case: Application) -> Application:
     """Draft -> submitted: the file number is given here, once."""
     now = clock.now()
     if case.file_number is None:
-        case.file_number = next_file_number(db, case.program, now.year)
+        case.file_number = next_file_number(db, case.program, clock.local_date(now).year)
     case.submitted_at = now
     cases.transition(db, case, "submit", actor)
     return case

@@ -36,8 +36,8 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
         raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
     statement = db.get(BankStatement, entry.statement_id)
     booked_on = entry.booking_date or clock.today()
-    base = dict(fund_id=statement.fund_id, amount=entry.amount, booked_on=booked_on, bank_entry_id=entry.id,
-                created_by_id=actor.user_id)
+    base = {"fund_id": statement.fund_id, "amount": entry.amount, "booked_on": booked_on, "bank_entry_id": entry.id,
+            "created_by_id": actor.user_id}
     if kind == "donation":
         db.add(LedgerEntry(kind="donation", donor=entry.counterparty_name or "unbekannt",
                            purpose=entry.remittance, **base))

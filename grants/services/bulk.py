@@ -3,7 +3,7 @@ allocated first, instead of the ORM's per-row work. Only for append-only tables.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Table, func, select
@@ -44,7 +44,7 @@ def insert(db: Session, table: Table, rows: list[dict]) -> None:
             return to_cents(v)
         if sqlite and isinstance(v, datetime):
             # the storage format of SQLAlchemy's SQLite DATETIME: naive UTC with microseconds
-            return v.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         if sqlite and isinstance(v, date):
             return v.isoformat()
         if isinstance(v, Decimal):

@@ -60,7 +60,7 @@ def pdf(db: Session, session_id: int) -> bytes:
     fund = ledger.default_fund(db)
     available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     fmt = render.german_date
-    data = {"recipient": ["Mitglieder des Koordinierungsstabs Integration"], "today": fmt(m.starts_at.date()),
+    data = {"recipient": ["Mitglieder des Koordinierungsstabs Integration"], "today": fmt(clock.local_date(m.starts_at)),
             "number": m.number, "date": clock.local(m.starts_at).strftime("%d.%m.%Y, %H:%M Uhr"), "place": m.place,
             "available": render.euro(available), "items": []}
     for v in items(db, session_id):

@@ -105,10 +105,10 @@ def reconciliation_problems(db: Session, fund_id: int) -> list[str]:
     found = problems(balances(db, fund_id), cases)
     # every booked payout has exactly one payout entry in the ledger, and nothing else has one
     booked = {p.id for p in db.scalars(select(Payout).where(Payout.fund_id == fund_id, Payout.state == "booked"))}
-    in_ledger = [pid for pid in db.scalars(select(LedgerEntry.payout_id).where(
-        LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout"))]
-    returned = [pid for pid in db.scalars(select(LedgerEntry.payout_id).where(
-        LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout_return"))]
+    in_ledger = list(db.scalars(select(LedgerEntry.payout_id).where(
+        LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout")))
+    returned = list(db.scalars(select(LedgerEntry.payout_id).where(
+        LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout_return")))
     net = {}
     for pid in in_ledger:
         net[pid] = net.get(pid, 0) + 1

@@ -51,7 +51,8 @@ def context(db: Session, case_id: int) -> tuple[str, dict] | None:
     data = {
         "recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
         "today": fmt(clock.today()), "file_number": case.file_number, "title": case.title, "quarter": case.quarter,
-        "submitted_on": fmt((case.submitted_at or clock.now()).date()), "decided_on": fmt(decision.decided_at.date()),
+        "submitted_on": fmt(clock.local_date(case.submitted_at or clock.now())),
+        "decided_on": fmt(clock.local_date(decision.decided_at)),
         "requested": render.euro(case.requested), "reasons": decision.reasons or "",
         "partial": kind == "partial_approval",
         "amount": render.euro(amount) if amount is not None else "", "amount_words": euro_words(amount) if amount else "",

@@ -82,8 +82,8 @@ def context(db: Session, session_id: int) -> dict:
                   for s, u in db.execute(select(MinutesSignature, User).join(User, User.id == MinutesSignature.user_id)
                                          .where(MinutesSignature.session_id == m.id).order_by(MinutesSignature.id))]
     fmt = lambda d: clock.local(d).strftime("%H:%M") if d else "–"  # noqa: E731
-    return {"recipient": ["Koordinierungsstab Integration"], "today": render.german_date(m.starts_at.date()),
-            "number": m.number, "date": render.german_date(m.starts_at.date()), "place": m.place,
+    return {"recipient": ["Koordinierungsstab Integration"], "today": render.german_date(clock.local_date(m.starts_at)),
+            "number": m.number, "date": render.german_date(clock.local_date(m.starts_at)), "place": m.place,
             "opened": fmt(m.opened_at), "closed": fmt(m.closed_at),
             "present": [names[i] for i in names if i in present], "absent": [names[i] for i in names if i not in present],
             "quorum": (f"gegeben ({q.present_voting} von {q.voting_members} stimmberechtigten Mitgliedern)" if q.reached

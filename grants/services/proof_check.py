@@ -34,7 +34,8 @@ def accept(db: Session, actor: Actor, case_id: int, note: str = "", today: date 
         raise Conflict("Nach der Rechnung sind %(amount)s € zurückzufordern. Bitte leiten Sie die Rückforderung ein.",
                        amount=f"{s.reclaim:.2f}".replace(".", ","))
     grant_money.wind_up(db, actor, case, s, today or clock.today())
-    p.state, p.checked_by_id, p.checked_at, p.check_note, p.unspent = "accepted", actor.user_id, clock.now(), note.strip(), check.unspent
+    p.state, p.checked_by_id, p.checked_at = "accepted", actor.user_id, clock.now()
+    p.check_note, p.unspent = note.strip(), check.unspent
     cases.transition(db, case, "close", actor, reason=note.strip(),
                      data={"unspent": f"{check.unspent:.2f}", "released": f"{s.release:.2f}"})
     case.closed_at = clock.now()

@@ -134,7 +134,7 @@ def missing(db: Session, case: Application, p: ProofOfUse) -> list[form_spec.Mis
 def check_of(db: Session, case: Application, p: ProofOfUse) -> proof.Check:
     """The arithmetic check of what the applicant reported (also shown to them before sending)."""
     v = values(db, case, p)
-    lines = [proof.Line(l.description, l.approved, l.actual or Decimal("0.00")) for l in v["actual_costs"]]
+    lines = [proof.Line(pl.description, pl.approved, pl.actual or Decimal("0.00")) for pl in v["actual_costs"]]
     return proof.check(lines, v["receipts"], granted=case.granted or Decimal("0.00"),
                        own_funds=v["own_funds_actual"] or Decimal("0.00"),
                        other_funding=v["other_funding_actual"] or Decimal("0.00"),

@@ -29,10 +29,10 @@ def receipt_context(db: Session, case_id: int) -> dict | None:
     period = "–"
     if case.project_start and case.project_end:
         period = f"{render.german_date(case.project_start)} – {render.german_date(case.project_end)}"
-    submitted = (case.submitted_at or clock.now()).date()
+    submitted = clock.local_date(case.submitted_at or clock.now())
     return {
         "recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
-        "today": render.german_date(clock.now().date()), "file_number": case.file_number,
+        "today": render.german_date(clock.today()), "file_number": case.file_number,
         "submitted_on": render.german_date(submitted), "title": case.title, "quarter": case.quarter,
         "period": period, "requested": render.euro(case.requested),
     }

@@ -76,7 +76,8 @@ def start(db: Session, actor: Actor, case_id: int, *, amount: str | Decimal, rea
     # interest runs for every day before the payment date, so the last day counted is the one before
     # it: the letter's "bis zum" names that day
     reclaim = Reclaim(application_id=case.id, principal=amount, interest=interest, interest_from=interest_from,
-                      interest_until=pay_by - timedelta(days=1), pay_by=pay_by, reasons=reasons.strip(), created_by_id=actor.user_id)
+                      interest_until=pay_by - timedelta(days=1), pay_by=pay_by, reasons=reasons.strip(),
+                      created_by_id=actor.user_id)
     db.add(reclaim)
     p = proofs.proof_of(db, case)
     unspent_total = (case.granted or ZERO) - (paid - amount)
@@ -158,8 +159,8 @@ def letter_data(db: Session, case_id: int) -> dict | None:
     fmt, euro = render.german_date, render.euro
     return {
         "recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
-        "today": fmt(r.created_at.date()), "file_number": case.file_number, "title": case.title,
-        "decided_on": fmt(decision.decided_at.date()) if decision else "–", "amount": euro(case.granted or ZERO),
+        "today": fmt(clock.local_date(r.created_at)), "file_number": case.file_number, "title": case.title,
+        "decided_on": fmt(clock.local_date(decision.decided_at)) if decision else "–", "amount": euro(case.granted or ZERO),
         "reclaim_amount": euro(r.principal), "reasons": r.reasons, "interest_from": fmt(r.interest_from),
         "interest_until": fmt(r.interest_until), "interest": euro(r.interest), "interest_waived": r.interest == 0,
         "total": euro(r.total), "pay_by": fmt(r.pay_by), "fund_iban": _grouped(fund.iban),

@@ -7,7 +7,7 @@ are returned, not deleted here: the caller removes them after the commit."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
@@ -42,7 +42,8 @@ ANONYMOUS = "anonymisiert"
 
 
 def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=timezone.utc)
+    """The start of a Berlin day, as the UTC moment the database compares with."""
+    return clock.at(d, time.min)
 
 
 def anonymise_after(finished_on: date, years: int) -> date:
@@ -76,7 +77,7 @@ def run(db: Session, uploads: Path, home: Path, today: date) -> dict:
         for case in finished:
             if case.state == State.LETTER_SENT.value and not _rejected(db, case):
                 continue              # an approved grant still running is never "finished"
-            ended = (case.closed_at or case.state_changed_at).date()
+            ended = clock.local_date(case.closed_at or case.state_changed_at)
             if anonymise_after(ended, years) > today:
                 continue
             files += _anonymise(db, uploads, home, case)

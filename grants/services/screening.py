@@ -58,11 +58,12 @@ def gather(db: Session, case: Application) -> tuple[rules_.Facts, ProgramRules]:
     facts = rules_.Facts(
         org_kind=org.kind.value, register_court=org.register_court, register_number=org.register_number,
         proofs=proofs, parish_resolution_on=org.parish_resolution_on, seal_confirmed=org.seal_confirmed,
-        signatories=signatories, signatory_functions=functions, iban=org.iban, account_holder=org.account_holder, title=case.title,
+        signatories=signatories, signatory_functions=functions, iban=org.iban, account_holder=org.account_holder,
+        title=case.title,
         requested=case.requested, own_funds=case.own_funds, costs=tuple(c.amount for c in case.cost_items),
         other_funding=tuple(o.amount for o in case.other_funding), project_start=case.project_start,
         project_end=case.project_end, early_start_requested=case.early_start_requested,
-        submitted_on=(case.submitted_at or clock.now()).date(), attachment_kinds=kinds, declarations=spec_decls,
+        submitted_on=clock.local_date(case.submitted_at or clock.now()), attachment_kinds=kinds, declarations=spec_decls,
         open_cases_same_org=tuple(rules_.OtherCase(o.file_number or "", o.title, o.project_start, o.project_end)
                                   for o in others),
         other_orgs_same_iban=tuple(same_iban), fund_available=fund_available,

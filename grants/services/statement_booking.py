@@ -6,7 +6,7 @@ a dict per row, nor bind the same values twice)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timezone
+from datetime import UTC, date
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -150,12 +150,12 @@ class Booking:
 
     def _insert(self) -> None:
         ids = bulk.allocate_ids(self.db, BankEntry.__table__, len(self.entries))
-        for row, id_ in zip(self.entries, ids):
+        for row, id_ in zip(self.entries, ids, strict=True):
             row[0] = id_
         now, today = clock.now(), clock.today()
         if self.sqlite:
             # the storage formats of SQLAlchemy's SQLite DATETIME (naive UTC with microseconds) and DATE
-            now, today = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"), today.isoformat()
+            now, today = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), today.isoformat()
         # the driver's own cursor on the session's connection, inside its transaction: SQLAlchemy
         # would look at every row of the batch once more
         cursor = self.db.connection().connection.cursor()

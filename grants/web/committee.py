@@ -256,7 +256,8 @@ def conclude(session_id: int, item_id: int):
 @requires(Perm.CHAIR_SESSION)
 def close(session_id: int):
     return _act(session_id, lambda s: sessions.close_session(s, g.actor, session_id),
-                gettext("Die Sitzung ist geschlossen. Die Entscheidungen werden jetzt verbucht und die Antragstellenden informiert."))
+                gettext("Die Sitzung ist geschlossen. Die Entscheidungen werden jetzt verbucht und die "
+                        "Antragstellenden informiert."))
 
 
 @bp.post("/sitzung/<int:session_id>/niederschrift/unterschreiben")

@@ -1,6 +1,5 @@
 """Forms of the finance front door."""
 
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -8,6 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from grants import clock
 from grants.domain.money import AmountError, parse_amount
 
 
@@ -15,7 +15,8 @@ def amount_validator(form, field):
     try:
         field.parsed = parse_amount(field.data or "")
     except AmountError:
-        raise ValidationError(_l("Bitte geben Sie einen Betrag wie 1.250,00 an (ohne Minus, höchstens zwei Nachkommastellen).")) from None
+        raise ValidationError(
+            _l("Bitte geben Sie einen Betrag wie 1.250,00 an (ohne Minus, höchstens zwei Nachkommastellen).")) from None
     if field.parsed <= 0:
         raise ValidationError(_l("Der Betrag muss größer als 0 sein."))
 
@@ -23,7 +24,7 @@ def amount_validator(form, field):
 class DonationForm(FlaskForm):
     donor = StringField(_l("Spender oder Spenderin"), validators=[
         DataRequired(_l("Bitte geben Sie an, wer gespendet hat.")), Length(max=200)])
-    booked_on = DateField(_l("Eingangsdatum"), default=date.today, validators=[
+    booked_on = DateField(_l("Eingangsdatum"), default=clock.today, validators=[
         DataRequired(_l("Bitte geben Sie ein Datum an."))])
     amount = StringField(_l("Betrag in Euro"), validators=[DataRequired(_l("Bitte geben Sie einen Betrag an.")),
                                                           amount_validator], render_kw={"inputmode": "decimal"})

@@ -53,7 +53,8 @@ STATE_HELP = {
     "submitted": _l("Ihr Antrag ist eingegangen. Die Prüfung beginnt gleich."),
     "screening": _l("Der Fachdienst Integration prüft Ihren Antrag."),
     "needs_info": _l("Es fehlen noch Angaben. Bitte lesen Sie die Nachricht unten und ergänzen Sie den Antrag."),
-    "ready_for_committee": _l("Die Prüfung ist abgeschlossen. Der Koordinierungsstab entscheidet in einer seiner nächsten Sitzungen."),
+    "ready_for_committee": _l("Die Prüfung ist abgeschlossen. Der Koordinierungsstab entscheidet in einer seiner "
+                              "nächsten Sitzungen."),
     "on_agenda": _l("Ihr Antrag steht auf der Tagesordnung der nächsten Sitzung des Koordinierungsstabs."),
     "approved": _l("Der Koordinierungsstab hat Ihren Antrag bewilligt. Der Bescheid kommt in Kürze."),
     "partly_approved": _l("Der Koordinierungsstab hat einen Teil bewilligt. Der Bescheid kommt in Kürze."),

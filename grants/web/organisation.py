@@ -23,9 +23,11 @@ bp = Blueprint("organisation", __name__, url_prefix="/antrag/organisation")
 
 
 class ProfileForm(FlaskForm):
-    street = StringField(_l("Straße und Hausnummer"), validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "street-address"})
+    street = StringField(_l("Straße und Hausnummer"), validators=[Optional(), Length(max=200)],
+                         render_kw={"autocomplete": "street-address"})
     postcode = StringField(_l("Postleitzahl"), validators=[Optional(), Length(max=10)], render_kw={"autocomplete": "postal-code"})
-    city = StringField(_l("Stadt oder Gemeinde"), validators=[Optional(), Length(max=100)], render_kw={"autocomplete": "address-level2"})
+    city = StringField(_l("Stadt oder Gemeinde"), validators=[Optional(), Length(max=100)],
+                       render_kw={"autocomplete": "address-level2"})
     email = StringField(_l("E-Mail der Organisation"), validators=[Optional(), Length(max=254)])
     phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=50)])
     register_court = StringField(_l("Registergericht"), validators=[Optional(), Length(max=100)],
@@ -38,7 +40,8 @@ class ProfileForm(FlaskForm):
     iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=42)], render_kw={"autocomplete": "off"})
     account_holder = StringField(_l("Kontoinhaber"), validators=[Optional(), Length(
         max=organisations.HOLDER_MAX, message=_l("Höchstens 70 Zeichen – so viel überträgt eine SEPA-Überweisung."))],
-                                 description=_l("Genau so, wie die Bank den Namen führt – die Bank prüft ihn bei jeder Überweisung."))
+                                 description=_l("Genau so, wie die Bank den Namen führt – die Bank prüft ihn bei "
+                                                "jeder Überweisung."))
 
 
 class ProofForm(FlaskForm):

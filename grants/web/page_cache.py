@@ -19,7 +19,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grants import changes
 
@@ -55,7 +56,7 @@ class PageCache:
             for m in marks:
                 self._generation[m] = self._generation.get(m, 0) + 1
 
-    def get(self, key, build: Callable[["Reading"], Any], session: Callable[[], Any]) -> Any:
+    def get(self, key, build: Callable[[Reading], Any], session: Callable[[], Any]) -> Any:
         """The copy for `key`, or what `build(reading)` returns, kept if nothing it depends on
         changed while it was read. `build` reads with reading.session and calls
         reading.depends(mark) before it reads what the mark covers. Without copies, `session()`

@@ -38,7 +38,7 @@ def test_submit_sends_a_receipt_once(prefect_harness, config, db, world):
         runtime.reset()
     with db.session() as s:
         letters = s.scalars(select(Letter).where(Letter.application_id == case_id)).all()
-        assert [(l.kind, l.version, l.state) for l in letters] == [("receipt", 1, "dispatched")]
+        assert [(x.kind, x.version, x.state) for x in letters] == [("receipt", 1, "dispatched")]
         mails = s.scalars(select(Message).where(Message.template == "receipt")).all()
         assert [m.recipient for m in mails] == ["applicant_a@test.example"] and mails[0].state == "sent"
     pdf_path = config.home / letters[0].pdf_path
@@ -60,6 +60,6 @@ def test_submit_sends_a_receipt_once(prefect_harness, config, db, world):
     assert "Eingangsbestätigung" in " ".join(p.text for p in d.paragraphs)
     eml = sorted(config.outbox_dir.glob("*receipt.eml"))
     msg = email.message_from_bytes(eml[0].read_bytes(), policy=email.policy.default)
-    parts = [p for p in msg.iter_attachments()]
+    parts = list(msg.iter_attachments())
     assert parts[0].get_filename() == f"Eingangsbestaetigung-{file_number}.pdf"
     assert parts[0].get_content().startswith(b"%PDF")

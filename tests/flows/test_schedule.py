@@ -6,7 +6,7 @@ runs the due ones, each once, as those runs."""
 import time
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -59,12 +59,12 @@ def test_next_session_is_planned_and_prepared_at_the_cutoff(prefect_harness, con
     with db.session() as s:
         s.scalar(select(Committee)).cutoff_days = 1
     case_id = _ready_case(db, world, "Sprachcafé", "1000.00")
-    now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)      # a Monday; the session is on Wednesday
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)      # a Monday; the session is on Wednesday
     with db.session() as s:
         # plans the next session (cut-off not reached); the daily flows are Prefect's schedules now
         assert schedule.tick(s, now) == []
         m = s.scalar(select(Sitting))
-        assert m.starts_at == datetime(2026, 11, 25, 13, tzinfo=timezone.utc)     # 14:00 in Berlin (CET)
+        assert m.starts_at == datetime(2026, 11, 25, 13, tzinfo=UTC)     # 14:00 in Berlin (CET)
         assert m.cutoff_at == m.starts_at - timedelta(days=1)
         session_id, cutoff = m.id, m.cutoff_at
     later = cutoff + timedelta(minutes=1)

@@ -125,7 +125,7 @@ def test_a_whole_session(prefect_harness, config, db, world):
 
 def test_no_decision_without_quorum_and_no_overdraft(db, world):
     committee_id, users, members = _committee(db, world)
-    big = _ready_case(db, world, "Groß", "5000.00")
+    _ready_case(db, world, "Groß", "5000.00")
     chair = actor_for(db, users["chair"])
     with db.session() as s:
         # the fund has 10,000: commit 6,000 elsewhere so that 5,000 no longer fits
@@ -154,7 +154,7 @@ def test_minutes_signed_and_read_back(db, world, config):
     from grants.services import minutes
 
     committee_id, users, members = _committee(db, world)
-    a = _ready_case(db, world, "Sprachcafé", "1000.00")
+    _ready_case(db, world, "Sprachcafé", "1000.00")
     chair, m1, m2 = actor_for(db, users["chair"]), actor_for(db, users["m1"]), actor_for(db, users["m2"])
     with db.session() as s:
         m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1),

@@ -2,7 +2,7 @@
 anonymised after 10 full years, keeping the figures; files are removed with them."""
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 from sqlalchemy import func, select
@@ -25,7 +25,7 @@ def _draft(db, world, tmp_path, updated: date) -> int:
                       kind="flyer", filename="flyer.pdf", stream=io.BytesIO(b"%PDF-1.4\n" + b"x" * 50))
         s.flush()
         s.execute(Application.__table__.update().where(Application.id == case.id)
-                  .values(updated_at=datetime.combine(updated, datetime.min.time(), tzinfo=timezone.utc)))
+                  .values(updated_at=datetime.combine(updated, datetime.min.time(), tzinfo=UTC)))
         return case.id
 
 
@@ -45,7 +45,7 @@ def _closed(db, world, ended: date) -> int:
                           application_id=case.id, purpose="Bewilligung", donor="Frau Yılmaz"))
         s.add(Comment(application_id=case.id, body="Herr Meier rief an.", visible_to_applicant=False))
         cases.transition(s, case, "close", actor_for_staff(db, world, s), reason="Belege von Herrn Meier geprüft")
-        case.closed_at = case.state_changed_at = datetime.combine(ended, datetime.min.time(), tzinfo=timezone.utc)
+        case.closed_at = case.state_changed_at = datetime.combine(ended, datetime.min.time(), tzinfo=UTC)
         return case.id
 
 

@@ -1,6 +1,6 @@
 """Quorum, majority, ties, recusal and the written procedure (no database)."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -54,9 +54,9 @@ def test_advisory_votes_do_not_count():
     assert (t.yes, t.no) == (0, 1)
 
 
-DEADLINE = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
-BEFORE = datetime(2026, 11, 30, tzinfo=timezone.utc)
-AFTER = datetime(2026, 12, 2, tzinfo=timezone.utc)
+DEADLINE = datetime(2026, 12, 1, 12, tzinfo=UTC)
+BEFORE = datetime(2026, 11, 30, tzinfo=UTC)
+AFTER = datetime(2026, 12, 2, tzinfo=UTC)
 
 
 def test_written_procedure_one_objection_ends_it():

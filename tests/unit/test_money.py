@@ -40,6 +40,6 @@ def test_a_payee_needs_iban_holder_postcode_and_town():
 
     from grants.domain.sepa import missing_payee_details
 
-    full = dict(iban="DE02120300000000202051", account_holder="Verein A e.V.", postcode="49078", city="Osnabrück")
+    full = {"iban": "DE02120300000000202051", "account_holder": "Verein A e.V.", "postcode": "49078", "city": "Osnabrück"}
     assert missing_payee_details(SimpleNamespace(**full)) == []
     assert missing_payee_details(SimpleNamespace(**{**full, "iban": None, "city": "  "})) == ["IBAN", "Stadt oder Gemeinde"]

@@ -17,7 +17,6 @@ from grants.services import audit
 from grants.services.actor import Actor
 from grants.services.errors import Invalid
 
-
 FUNCTIONS = ("chair", "deputy", "minute_taker", "member")
 
 

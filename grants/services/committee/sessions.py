@@ -29,7 +29,6 @@ from grants.services.actor import Actor
 from grants.services.committee import members
 from grants.services.errors import Conflict, Invalid, NotFound
 
-
 DECIDE_FLOW = "decide_session"
 
 

@@ -28,7 +28,6 @@ from grants.services.actor import Actor
 from grants.services.committee import members, sessions
 from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
 
-
 MOTIONS = ("approve", "approve_partly", "reject", "defer")
 
 
@@ -81,9 +80,8 @@ def set_motion(db: Session, actor: Actor, item_id: int, motion: str, *, amount: 
     if motion not in MOTIONS:
         raise Invalid("Unbekannter Beschlussvorschlag.")
     requested = item.application.requested
-    if motion == "approve_partly":
-        if amount is None or not (Decimal("0") < amount < requested):
-            raise Invalid("Bei einer teilweisen Bewilligung muss der Betrag kleiner als der beantragte sein.")
+    if motion == "approve_partly" and (amount is None or not (Decimal("0") < amount < requested)):
+        raise Invalid("Bei einer teilweisen Bewilligung muss der Betrag kleiner als der beantragte sein.")
     if motion in ("approve_partly", "reject", "defer") and not reasons.strip():
         raise Invalid("Bitte geben Sie die Gründe an.")
     if motion in ("approve", "approve_partly"):
