@@ -10,7 +10,7 @@
       for a batch of 8 or more and an idle core), and the same on one core
 (c) and (d) run alternately `--rounds` times; their medians are compared.
 
-Goals (issue 6): the flow's time per letter at most 1.2x a bare render; the batch on both cores at
+Goals: the flow's time per letter at most 1.2x a bare render; the batch on both cores at
 least 1.6x faster than one after another. Real flow (Prefect test server), database, files, mails.
 
     .venv/bin/python bench/letters_bench.py [--batch 100] [--single 10] [--session 12] [--rounds 3]

@@ -1,4 +1,4 @@
-"""Load test of the applicant and staff pages with 10,000 applications in PostgreSQL (issue 9),
+"""Load test of the applicant and staff pages with 10,000 applications in PostgreSQL,
 each next to the same template rendered from static data by the same server.
 
     apt-get install wrk      # Debian's package: the load generator

@@ -1,4 +1,4 @@
-"""Configuration from the environment (CONTRACT.md "Where state lives")."""
+"""Configuration from the environment (README.md "Configuration")."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 WITH_TEST=0
 [ "${1:-}" = "--test" ] && WITH_TEST=1
 
-# WeasyPrint needs Pango; without libharfbuzz-subset0 it is 3x slower (DESIGN.md).
+# WeasyPrint needs Pango; without libharfbuzz-subset0 it is 3x slower (docs/decisions/0003-pins.md).
 APT_RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig"
 # Tests: Debian's Chromium for Playwright, pdftotext, a real PostgreSQL.
 APT_TEST="chromium poppler-utils postgresql"

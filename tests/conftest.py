@@ -149,8 +149,8 @@ def prefect_harness(tmp_path_factory):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Name the tests that ran against PostgreSQL and a real Prefect server in CI's log (issue 9:
-    the log must show them running and passing, not only as dots)."""
+    """Name the tests that ran against PostgreSQL and a real Prefect server in CI's log: it must
+    show them running and passing, not only as dots."""
     rows = []
     for outcome in ("passed", "failed", "error", "skipped"):
         for rep in terminalreporter.stats.get(outcome, []):

@@ -1,7 +1,7 @@
 """Reading camt.053 bank statements (any version banks deliver: .001.02 to .001.13) into rows of
 texts: the one statement reader of the application, and the errors and statement header it gives.
 
-What DOMAIN.md says to refuse raises StatementError, naming the problem; the caller then books
+What the importer must refuse (docs/domain.md, "Bank statements") raises StatementError, naming the problem; the caller then books
 nothing of the file. Reading is one half of an import, so that a large file can be read on one
 core and booked on the other (grants.services.statement_reader):
 

@@ -1,4 +1,4 @@
-"""The Koordinierungsstab's procedure (§§ 88-93 VwVfG defaults, DOMAIN.md). Pure functions."""
+"""The Koordinierungsstab's procedure (§§ 88-93 VwVfG defaults, docs/domain.md). Pure functions."""
 
 from __future__ import annotations
 

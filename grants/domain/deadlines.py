@@ -1,4 +1,4 @@
-"""Deadlines and interest (DOMAIN.md "Proof of use", "The fund"). Pure."""
+"""Deadlines and interest (proof-of-use deadlines, interest on reclaims). Pure."""
 
 from __future__ import annotations
 

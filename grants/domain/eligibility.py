@@ -1,5 +1,5 @@
-"""Rules about who may apply (DOMAIN.md "Who may apply"). City decisions are parameters with
-the defaults of DOMAIN.md."""
+"""Rules about who may apply (docs/domain.md, "Who may apply"). City decisions are parameters
+with their defaults."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fund's balances from its ledger (DOMAIN.md "The fund").
+"""The fund's balances from its ledger (docs/domain.md, "The fund ledger").
 
 available = donations - open commitments - paid + refunded, where an open commitment is
 money promised by a decision and not yet paid out. A returned payout lowers "paid" and so

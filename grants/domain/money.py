@@ -68,5 +68,5 @@ def fmt_german(amount: Decimal) -> str:
 
 
 def fmt_plain(amount: Decimal) -> str:
-    """"1250.00": the machine format of CONTRACT.md (JSON, CSV)."""
+    """"1250.00": the machine format of the command line's JSON and of CSV."""
     return f"{amount.quantize(CENT):f}"

@@ -1,4 +1,4 @@
-"""A program's city decisions as one typed, frozen object (DESIGN.md: programs are data).
+"""A program's city decisions as one typed, frozen object (a city runs several programs: they are data).
 
 The stored form is the JSON dict `Program.rules` plus the columns `min_amount`/`max_amount`.
 It is parsed here and nowhere else, and this is the only place the defaults live: a reader asks
@@ -38,7 +38,7 @@ class ProgramRulesError(ValueError):
 
 @dataclass(frozen=True)
 class ProgramRules:
-    """Every rule a program may set, with DOMAIN.md's defaults."""
+    """Every rule a program may set, with the program's defaults."""
 
     min_amount: Decimal = Decimal("500.00")
     max_amount: Decimal = Decimal("5000.00")

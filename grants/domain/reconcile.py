@@ -1,4 +1,4 @@
-"""Matching bank statement entries to what the fund expects (DOMAIN.md "The fund").
+"""Matching bank statement entries to what the fund expects (docs/domain.md, "Bank statements").
 
 Pure: the caller hands in the entry and what it knows (payouts by EndToEndId, sent payouts,
 file numbers); the result says what the entry is. Order of the rules:

@@ -1,4 +1,4 @@
-"""Screening an application, rule by rule (DOMAIN.md "Screening"). Pure: facts in, verdicts out.
+"""Screening an application, rule by rule (docs/domain.md, "Screening"). Pure: facts in, verdicts out.
 
 Each rule gives pass / fail / warn with a reason in German (shown to staff, and to the applicant
 where something is missing). A fail is either `missing` (the applicant can add it: the case goes

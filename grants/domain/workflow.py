@@ -1,4 +1,4 @@
-"""The case's state machine as data (DESIGN.md "The case, as a state machine").
+"""The case's state machine as data (docs/architecture.md, "The case's state machine").
 
 Every change of a case's state is one of the transitions below; the service
 `grants.services.cases.transition` is the only code that applies them.

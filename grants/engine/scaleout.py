@@ -1,4 +1,4 @@
-"""The workflow engine when PREFECT_API_URL names a Prefect server (CONTRACT.md): no Prefect server
+"""The workflow engine when PREFECT_API_URL names a Prefect server: no Prefect server
 and no flow runs in this process — a dispatcher that hands queued jobs to Prefect, and the
 scheduler. `grants serve` runs it beside the web application, every `grants worker` beside its
 flow threads; any number of them may run at once."""

@@ -1,4 +1,4 @@
-"""Programs as data: one city runs several (DESIGN.md), each with its form, rules, fund,
+"""Programs as data: one city runs several, each with its form, rules, fund,
 committee and file-number prefix."""
 
 from __future__ import annotations

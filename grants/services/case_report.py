@@ -1,4 +1,4 @@
-"""Everything about one case, as the CLI's `cases show` reports it (CONTRACT.md)."""
+"""Everything about one case, as the CLI's `cases show` reports it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retention (DOMAIN.md "Data protection"): drafts never submitted are deleted after the
+"""Retention (docs/domain.md, "Retention"): drafts never submitted are deleted after the
 configured months; finished cases are anonymised once the retention period for accounting
 records has run out, keeping the figures (amounts, dates, district, counts) for statistics.
 

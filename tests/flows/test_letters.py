@@ -1,4 +1,4 @@
-"""Decision letters read back from PDF and DOCX: the contents DOMAIN.md requires, the right legal
+"""Decision letters read back from PDF and DOCX: the contents the law requires (docs/domain.md), the right legal
 remedy (Klage, never Widerspruch), fonts and PDF/A, versions, hold and release, hostile text."""
 
 import re

@@ -1,4 +1,4 @@
-"""/healthz: 200 {"status": "ok"} when ready (CONTRACT.md), details of the database and the workflow
+"""/healthz: 200 {"status": "ok"} when ready, details of the database and the workflow
 engine, and 503 naming what is down."""
 
 from dataclasses import replace
