@@ -21,7 +21,7 @@ from typing import IO
 
 from lxml import etree
 
-from grants.banking.camt import (
+from grants.banking.camt_header import (
     CAMT053,
     StatementError,
     StatementInfo,

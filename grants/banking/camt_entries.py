@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
 
-from grants.banking.camt import _AMOUNT, StatementError
+from grants.banking.camt_header import _AMOUNT, StatementError
 
 _REMEMBER = 10_000            # repeating parts and amounts remembered at most; then start over
 
