@@ -19,8 +19,9 @@ import pickle
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from grants.banking.camt import Header, StatementError, read
 

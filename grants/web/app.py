@@ -19,7 +19,7 @@ from grants.domain.roles import FRONT_DOOR, Role
 from grants.models import User
 from grants.services.actor import SYSTEM_LABEL, Actor
 from grants.services.errors import ServiceError
-from grants.web import access, i18n
+from grants.web import access, admin, applicant, auth, committee, finance, i18n, organisation, proof, public, staff, staff_case
 from grants.web.charts import grouped_bars
 from grants.web.labels import JOB_STATE_LABELS, LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP, STATE_LABELS
 from grants.web.nav import NAV
@@ -56,7 +56,6 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
     i18n.init_app(app)
     app.jinja_env.globals["chart"] = grouped_bars
 
-    from grants.web import admin, applicant, auth, committee, finance, organisation, proof, public, staff, staff_case
 
     for bp in (public.bp, auth.bp, applicant.bp, organisation.bp, staff.bp, staff_case.bp, proof.bp, committee.bp,
                finance.bp, admin.bp):

@@ -13,7 +13,7 @@ from wtforms import BooleanField, SelectField, TextAreaField
 
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
-from grants.models import Application, Attachment, Comment, Letter, Organisation, Program
+from grants.models import Application, Attachment, Comment, FlowJob, Letter, Organisation, Program
 from grants.services import cases, drafts, queries, reclaims, uploads
 from grants.services.errors import ServiceError
 from grants.web import wizard
@@ -227,7 +227,6 @@ SCREENING_STATES = (State.SUBMITTED.value, State.SCREENING.value)
 
 def _screening_running(s, case) -> bool:
     """Is the automatic check of this case still to come or under way?"""
-    from grants.models import FlowJob
 
     if case.state not in SCREENING_STATES:
         return False

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from grants import clock
+from grants.domain.money import AmountError, parse_amount
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, Organisation, Program, Reclaim
@@ -35,7 +36,7 @@ def _context(s, case_id: int):
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField(_l("Art der Datei"), choices=[(k, v) for k, v in KIND_LABELS.items()])
+    kind = SelectField(_l("Art der Datei"), choices=list(KIND_LABELS.items()))
 
 
 def _sheet(s, case_id: int) -> wizard.Sheet:
@@ -219,7 +220,6 @@ def send_back(case_id: int):
 def reclaim(case_id: int):
     form = ReclaimForm()
     form.validate_on_submit() or abort(400)
-    from grants.domain.money import AmountError, parse_amount
 
     try:
         amount = parse_amount(form.amount.data or "")
