@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
 from grants.db import make_engine
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+from grants.paths import MIGRATIONS
 
 
 def alembic_config(database_url: str) -> AlembicConfig:

@@ -7,7 +7,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = ["_l", "lazy_gettext", "ServiceError", "Invalid", "Conflict", "NotFound", "Forbidden", "LoginThrottled"]
+KEYWORDS = ["_l", "lazy_gettext", "ServiceError", "Invalid", "Conflict", "NotFound", "Forbidden", "LoginThrottled",
+            "get_or_404:4"]
 
 
 def test_every_message_in_the_code_is_translated(tmp_path):
@@ -26,9 +27,9 @@ def test_every_message_in_the_code_is_translated(tmp_path):
     assert missing == [], f"untranslated (run scripts/i18n.sh, then translate): {missing[:10]}"
 
 
-def test_a_built_package_carries_the_catalogues_forms_and_letters(tmp_path):
-    """`pip install .` installs a wheel: it must hold the compiled English catalogue and the files
-    staff edit, since there is no checkout beside an installed package."""
+def test_a_built_package_carries_what_a_checkout_has_beside_it(tmp_path):
+    """`pip install .` installs a wheel: it must hold the compiled English catalogue, the files
+    staff edit, the migrations and the base rates, since there is no checkout beside it."""
     import zipfile
 
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
@@ -38,7 +39,8 @@ def test_a_built_package_carries_the_catalogues_forms_and_letters(tmp_path):
     assert "grants/translations/en/LC_MESSAGES/messages.mo" in names
     assert "grants/shipped/forms/dein_quartier_und_du.toml" in names
     assert {"grants/shipped/letter_templates/approval.html", "grants/shipped/letter_templates/letterhead.toml",
-            "grants/shipped/letter_templates/fonts/LiberationSans-Regular.ttf"} <= names
+            "grants/shipped/letter_templates/fonts/LiberationSans-Regular.ttf", "grants/base_rates.toml",
+            "grants/shipped/migrations/env.py", "grants/shipped/migrations/versions/0001_initial_schema.py"} <= names
 
 
 def _catalogue_copy(tmp_path):
