@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,13 +18,14 @@ class Config:
     smtp_url: str | None
     # The Prefect API the *user* configured. None means the embedded default.
     prefect_api_url: str | None
+    # Files every process must reach (uploads, letters, minutes, outbox, statements): with workers
+    # on other machines a shared mount, at the same path everywhere. Paths kept in the database
+    # are relative to it; load_config defaults it to GRANTS_HOME so that those of the embedded
+    # default stay valid.
+    storage: Path
     base_url: str = "http://127.0.0.1:5000"
     mail_from: str = "Stadt Osnabrück – Dein Quartier und du <quartier@osnabrueck.example>"
     prefect_ui_port: int = 4200
-    # Files every process must reach (uploads, letters, minutes, outbox, statements): with workers
-    # on other machines a shared mount, at the same path everywhere. Paths kept in the database
-    # are relative to it; it defaults to GRANTS_HOME so that those of the embedded default stay valid.
-    storage: Path | None = None
     # Scale-out: how often a worker asks Prefect for new runs and a dispatcher looks for new jobs.
     poll_seconds: float = 1.0
     # Scale-out: this installation's name on the Prefect server; its deployments are `<flow>/<instance>`,
@@ -31,11 +34,7 @@ class Config:
     # When Prefect's schedules run the daily flows, on the city's clock (grants.clock), as HH:MM.
     reminders_at: str = "06:00"
     retention_at: str = "03:00"
-    extra: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        if self.storage is None:
-            object.__setattr__(self, "storage", self.home)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def uploads_dir(self) -> Path:
@@ -62,7 +61,7 @@ class Config:
             d.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_key(home: Path, env) -> str:
+def _secret_key(home: Path, env: Mapping[str, str]) -> str:
     """The session key: from the environment, else generated once into GRANTS_HOME."""
     key = env.get("GRANTS_SECRET_KEY")
     if key:
@@ -91,8 +90,9 @@ def _clock(value: str | None, default: str, name: str) -> str:
     return f"{int(hours):02d}:{minutes}"
 
 
-def load_config(env: dict[str, str] | None = None) -> Config:
-    env = os.environ if env is None else env
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    if env is None:
+        env = os.environ
     home = Path(env.get("GRANTS_HOME") or "./var").resolve()
     database_url = env.get("GRANTS_DATABASE_URL") or f"sqlite:///{home / 'grants.db'}"
     return Config(

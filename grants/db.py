@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 import grants.changes  # noqa: F401 - every session marks what it changes
@@ -79,6 +80,14 @@ class Database:
 
 class ReadSession(Session):
     pass
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through a Session matched. Session.execute is typed
+    as giving a Result; for these statements it is a CursorResult, which has the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a {type(result).__name__} has no row count")
+    return result.rowcount
 
 
 @event.listens_for(ReadSession, "before_flush")

@@ -8,9 +8,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 from grants.config import Config
 from grants.db import Database
+
+if TYPE_CHECKING:            # imported where chosen below: Prefect must not load before its environment is set
+    from grants.engine.embedded import EmbeddedEngine
+    from grants.engine.scaleout import ScaleOutEngine
 
 log = logging.getLogger("grants.serve")
 
@@ -23,6 +28,7 @@ def run(config: Config, db: Database, *, host: str, port: int, threads: int = 8)
 
     logs.configure()
     runtime.install(config, db)
+    engine: EmbeddedEngine | ScaleOutEngine
     if config.embedded_engine:
         from grants.engine.prefect_server import use_environment
 

@@ -22,4 +22,5 @@ if _config.embedded_engine:
     raise RuntimeError("grants.wsgi serves the pages only: set PREFECT_API_URL and run `grants worker`, "
                        "or use `grants serve`, which runs the workflow engine itself")
 app = create_app(_config, Database(_config.database_url))
-app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+# Flask's documented way to add WSGI middleware; mypy takes the method for one that may not be replaced
+app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

@@ -157,7 +157,9 @@ def _walk(ntry, get) -> tuple:
     """(amount, indicator, reversal, [(status element, is Sts itself)], (is Dt, booking day),
     (is Dt, value day), AcctSvcrRef, NtryRef, [bank transaction codes], AddtlNtryInf, [transactions])"""
     amt = ind = rvsl = booking = value = aref = nref = extra = None
-    sts, codes, txs = [], [], []
+    sts: list[tuple] = []
+    codes: list = []
+    txs: list[tuple] = []
     for c in ntry:
         k = get(c.tag)
         if k is None:
@@ -254,13 +256,15 @@ def read(stream: IO[bytes], member: str) -> Iterator[Header | tuple]:
                              resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True, remove_pis=True)
     P: _Paths | None = None
-    get = ntry_tag = version = None
+    get = ntry_tag = None
+    version = ""                          # set with P, at the first element
     msg_id = ""
     info: StatementInfo | None = None
     announced = False
     n_entries = 0
     shapes: dict[tuple, _Shape] = {}
-    last_key = shape = None
+    last_key: tuple | None = None
+    shape: _Shape                         # set at the first entry: its key differs from None
     try:
         for _, el in parser:
             tag = el.tag
@@ -274,12 +278,13 @@ def read(stream: IO[bytes], member: str) -> Iterator[Header | tuple]:
                 nodes = list(el.iter())
                 key = (tuple(map(_tag, nodes)), tuple(map(len, nodes)))
                 if key != last_key:                 # mostly the shape of the entry before: no hashing
-                    shape = shapes.get(key)
-                    if shape is None:
+                    known = shapes.get(key)
+                    if known is None:
                         if len(shapes) == MAX_PLANS:
                             shapes.clear()
-                        shape = shapes[key] = _Shape(len(shapes), el, nodes, get)
-                        yield shape.plan
+                        known = shapes[key] = _Shape(len(shapes), el, nodes, get)
+                        yield known.plan
+                    shape = known
                     last_key = key
                 yield (n_entries, shape.plan[1], *map(_text, shape.texts(nodes)),
                        *map(_ccy, shape.currencies(nodes)))

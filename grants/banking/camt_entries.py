@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
+from typing import overload
 
 from grants.banking.camt_header import _AMOUNT, StatementError
 
@@ -48,6 +49,12 @@ def _day(is_dt: bool, text: str, n: int) -> str:
     return d.isoformat()
 
 
+@overload
+def _text(row: tuple, at: int) -> str: ...
+@overload
+def _text(row: tuple, at: None) -> None: ...
+@overload
+def _text(row: tuple, at: int | None) -> str | None: ...
 def _text(row: tuple, at: int | None) -> str | None:
     """None: no such element; "": an element without text."""
     if at is None:
@@ -140,7 +147,7 @@ def entry(row: tuple, memo: Memo) -> tuple:
     txs = []
     single = len(plan.txs) == 1
     for i, (t_amt, t_ccy, _, e2e, dbtr, cdtr, dbtr_acct, cdtr_acct, rmt, rtr) in enumerate(plan.txs, 1):
-        if single and (t_amt is None or (row[t_amt] == amt_text and row[t_ccy] == "EUR")):
+        if single and (t_amt is None or (row[t_amt] == amt_text and t_ccy is not None and row[t_ccy] == "EUR")):
             cents = amount                       # no amount of its own, or the entry's again
         else:
             cents = memo.cents(None if t_amt is None else row[t_amt], None if t_ccy is None else row[t_ccy] or "",

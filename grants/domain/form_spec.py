@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from grants.domain.money import fmt_german
 
@@ -158,10 +159,11 @@ def still_invalid(spec: FormSpec, org_kind: str, raw: dict, found: list[Missing]
     return out
 
 
-def values_to_keep(step: Step, cleaned: dict, raw_invalid: dict[str, str], raw: dict) -> list[tuple[Field, object]]:
+def values_to_keep(step: Step, cleaned: dict, raw_invalid: dict[str, str], raw: dict) -> list[tuple[Field, Any]]:
     """Saving a step is forgiving: the text of invalid fields goes into `raw` (shown again), valid
-    ones leave it; returns the valid (field, value) pairs to store."""
-    keep = []
+    ones leave it; returns the valid (field, value) pairs to store, each value of what its field's
+    type cleans to (a Decimal, a date, the rows of a table, ...)."""
+    keep: list[tuple[Field, Any]] = []
     for f in step.fields:
         if f.type == "attachments":
             continue

@@ -17,6 +17,8 @@ The embedded default deploys only those and runs their due runs in its own proce
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 from uuid import UUID
 
 from prefect.exceptions import Abort
@@ -29,6 +31,8 @@ from grants.config import Config
 from grants.flows.registry import FLOWS
 
 log = logging.getLogger("grants.deployments")
+
+T = TypeVar("T")
 
 JOB_TAG = "grants-job:"
 # registry key -> the setting (grants.config.Config) that says at what time of day it runs
@@ -58,14 +62,23 @@ def ensure_deployments(config: Config, only=None) -> dict[UUID, str]:
         if only is not None and key not in only:
             continue
         schedule = schedules.get(key)
-        deployment = flow.to_deployment(name=config.instance, tags=["grants", config.instance],
-                                        schedules=[schedule] if schedule else None,
-                                        description=f"grants ({config.instance}): the `{key}` flow"
-                                                    + (", every day" if schedule else ", run by `grants worker`"),
-                                        _sync=True)
-        # _sync: Prefect would hand back a coroutine where this thread runs an event loop
-        ids[deployment.apply(_sync=True)] = key
+        # _sync: Prefect would hand back a coroutine where this thread runs an event loop. Its
+        # async_dispatch methods take _sync, though their types do not name it.
+        deployment = _synced(flow.to_deployment(  # type: ignore[call-arg]
+            name=config.instance, tags=["grants", config.instance], schedules=[schedule] if schedule else None,
+            description=f"grants ({config.instance}): the `{key}` flow"
+                        + (", every day" if schedule else ", run by `grants worker`"),
+            _sync=True))
+        ids[_synced(deployment.apply(_sync=True))] = key  # type: ignore[call-arg]
     return ids
+
+
+def _synced(result: T | Coroutine[Any, Any, T]) -> T:
+    """The result of a Prefect method called with _sync=True: never the coroutine its type allows."""
+    if isinstance(result, Coroutine):
+        result.close()
+        raise TypeError("Prefect returned a coroutine to a call made with _sync=True")
+    return result
 
 
 def missing_deployments(client, deployments: dict[UUID, str]) -> bool:
@@ -86,7 +99,7 @@ def latest_due(runs: list, daily: dict[UUID, str]) -> tuple[list, list[tuple]]:
     the same daily deployment makes the run needless: after a machine was off for three days, the
     reminders run once, for today (the daily flows always work for the day they run on, and never
     send anything twice)."""
-    latest: dict[UUID, object] = {}
+    latest: dict[UUID, Any] = {}          # deployment -> its latest due run
     for run in runs:
         if run.deployment_id in daily:
             held = latest.get(run.deployment_id)

@@ -21,7 +21,7 @@ from uuid import UUID
 from sqlalchemy import select, update
 
 from grants import clock, runtime
-from grants.db import Database
+from grants.db import Database, rowcount
 from grants.engine.deployments import JOB_TAG, crash_run, deployment_name, ensure_deployments
 from grants.engine.liveness import is_alive
 from grants.flows.registry import FLOWS
@@ -49,7 +49,7 @@ def return_to_queue(db: Database, job_id: int, run_id: str, *, reason: str, clai
                         .values(state="failed" if give_up else "queued", prefect_flow_run_id=None, worker=None,
                                 attempts=attempts, error=f"{reason} (attempt {attempts})"[:4000],
                                 finished_at=clock.now() if give_up else None))
-        if res.rowcount != 1:
+        if rowcount(res) != 1:
             return False
     log.warning("job %s: %s; %s", job_id, reason, "given up" if give_up else "queued again")
     return True

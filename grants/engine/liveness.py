@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from grants.db import Database
 
@@ -65,7 +65,7 @@ class LifeLock:
 
     def __init__(self, db: Database, name: str):
         self.db, self.name = db, name
-        self._conn = None
+        self._conn: Connection | None = None
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -83,13 +83,16 @@ class LifeLock:
             return True
         try:
             with self._lock:
+                conn = self._conn
+                if conn is None:            # lost before, and not taken again
+                    raise RuntimeError("life lock not held")
                 # asked of this very session: a connection that silently reconnected holds nothing
-                held = self._conn.execute(text(
+                held = conn.execute(text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
                     "AND pid = pg_backend_pid() AND objsubid = 2 "
                     "AND classid = CAST(CAST(:ns AS integer) AS oid) AND objid = CAST(CAST(:k AS integer) AS oid)"),
                     {"ns": NAMESPACE, "k": _key(self.name)}).scalar()
-                self._conn.commit()
+                conn.commit()
             if not held:
                 raise RuntimeError("life lock not held")
             return True

@@ -12,14 +12,19 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
 
 from grants import clock
-from grants.db import Database
+from grants.db import Database, rowcount
 from grants.engine.deployments import crash_run, propose_pending
 from grants.flows.registry import FLOWS
 from grants.models import FlowJob
+
+if TYPE_CHECKING:        # Prefect is imported where used: it must not load before its environment is set
+    from prefect.context import SyncClientContext
+    from prefect.settings import Settings
 
 log = logging.getLogger("grants.engine")
 
@@ -32,7 +37,7 @@ def run_flow(name: str, parameters: dict, api_url: str | None = None):
         return FLOWS[name](**parameters)
 
 
-_settings_cache: dict[tuple[int, str | None], tuple[object, object]] = {}
+_settings_cache: dict[tuple[int, str | None], tuple[Settings, Settings]] = {}
 _settings_lock = threading.Lock()
 
 
@@ -48,7 +53,7 @@ def flow_settings(api_url: str | None = None):
     with _settings_lock:
         cached = _settings_cache.get(key)
         if cached is None or cached[0] is not context.settings:
-            updates = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+            updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}     # setting -> value
             if api_url:
                 updates[PREFECT_API_URL] = api_url
             # the base object is kept with its copy, so its id cannot be reused by another one
@@ -59,17 +64,19 @@ def flow_settings(api_url: str | None = None):
 _local = threading.local()
 
 
-def thread_client() -> None:
+def thread_client() -> SyncClientContext:
     """Keep one Prefect client per thread and API, for every flow run this thread makes. Without
     it each run builds a client of its own: certifi's certificates loaded into a new TLS context
-    (about 30 ms of CPU, also for a plain-http API), a new connection and a version check."""
+    (about 30 ms of CPU, also for a plain-http API), a new connection and a version check.
+    Returns the client's context, the current one from now on."""
     from prefect.context import SyncClientContext
     from prefect.settings import get_current_settings
 
     url = get_current_settings().api.url
     held = getattr(_local, "client", None)
-    if held is not None and held[0] == url and SyncClientContext.get() is held[1]:
-        return
+    current = SyncClientContext.get()
+    if held is not None and held[0] == url and current is not None and current is held[1]:
+        return current
     if held is not None:
         _local.client = None
         try:
@@ -79,6 +86,7 @@ def thread_client() -> None:
     ctx = SyncClientContext()
     ctx.__enter__()          # left open on purpose: it lives as long as the thread
     _local.client = (url, ctx)
+    return ctx
 
 
 def execute_run(flow, run, api_url: str | None = None):
@@ -99,11 +107,8 @@ def run_scheduled(flow_key: str, run_id: str, parameters: dict, api_url: str | N
     """The embedded default's way to run a due run of a daily deployment, once its job is claimed."""
     from uuid import UUID
 
-    from prefect.context import SyncClientContext
-
     with flow_settings(api_url):
-        thread_client()
-        client = SyncClientContext.get().client
+        client = thread_client().client
         run = client.read_flow_run(UUID(run_id))
         if run.state is None or run.state.is_scheduled():
             if propose_pending(client, run.id):
@@ -167,7 +172,7 @@ class JobRunner:
                             .where(FlowJob.state == "running",
                                    or_(FlowJob.started_at.is_(None), FlowJob.started_at <= clock.now() - older_than))
                             .values(state="queued", worker=None))
-            return res.rowcount or 0
+            return rowcount(res)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -208,12 +213,12 @@ class JobRunner:
                             .where(FlowJob.id == job_id, FlowJob.state == "queued")
                             .values(state="running", worker=self.name, started_at=clock.now(),
                                     attempts=FlowJob.attempts + 1))
-            return res.rowcount == 1
+            return rowcount(res) == 1
 
     def _run(self, job_id: int) -> None:
         try:
             with self.db.session() as s:
-                job = s.get(FlowJob, job_id)
+                job = s.get_one(FlowJob, job_id)      # claimed by this runner a moment ago
                 flow, params, run_id = job.flow, dict(job.parameters), job.prefect_flow_run_id
             result = None
             try:

@@ -61,7 +61,7 @@ class Scheduler:
                 deployments.skip_run(client, run, newer)
         with self.db.session() as s:
             return schedule.take_runs(s, [(str(r.id), self.deployments[r.deployment_id], dict(r.parameters or {}))
-                                          for r in runs])
+                                          for r in runs if r.deployment_id is not None])
 
     def _loop(self) -> None:
         while not self._stop.is_set():

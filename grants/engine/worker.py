@@ -24,7 +24,7 @@ from uuid import UUID
 from sqlalchemy import or_, update
 
 from grants import clock, runtime
-from grants.db import Database
+from grants.db import Database, rowcount
 from grants.engine.deployments import DAILY, crash_run, ensure_deployments, job_of, latest_due, propose_pending, skip_run
 from grants.engine.dispatch import return_to_queue
 from grants.engine.liveness import LifeLock, worker_name
@@ -178,7 +178,7 @@ class Worker:
                                        FlowJob.prefect_flow_run_id == str(run.id)))
                             .values(state="running", worker=self.name, started_at=clock.now(),
                                     prefect_flow_run_id=str(run.id), attempts=FlowJob.attempts + 1, error=""))
-            return res.rowcount == 1
+            return rowcount(res) == 1
 
     def _unclaim(self, job_id: int, run_id: UUID) -> None:
         with self.db.session() as s:

@@ -8,7 +8,7 @@ from grants import runtime
 from grants.documents.batch import render_many
 from grants.documents.decision_letter import render_letter
 from grants.flows import NO_RESULTS
-from grants.models import Application, Letter, Program, Sitting
+from grants.models import Application, Letter, Program
 from grants.services import letters
 from grants.services.committee import decisions, sessions
 
@@ -25,7 +25,7 @@ def prepare_session(session_id: int) -> dict:
     """At the cut-off: every case ready for the committee on the agenda, members invited."""
     config, db = runtime.current()
     with db.session() as s:
-        items = sessions.build_agenda(s, session_id) if s.get(Sitting, session_id).state == "planned" else []
+        items = sessions.build_agenda(s, session_id) if sessions.get_sitting(s, session_id).state == "planned" else []
         invited = sessions.invite(s, session_id, config.base_url)
     return {"session": session_id, "items_added": len(items), "invited": invited}
 
@@ -45,7 +45,7 @@ def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
             kind, data = found
             if s.scalar(Letter.__table__.select().where(Letter.application_id == case_id, Letter.kind == kind)) is not None:
                 continue
-            hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
+            hold = letters.hold_for_review(s.get_one(Program, s.get_one(Application, case_id).program_id))
             todo.append((case_id, kind, data, hold))
     made = 0
 
@@ -71,7 +71,7 @@ def decision_letter(case_id: int) -> dict:
         kind, data = found
         if s.scalar(Letter.__table__.select().where(Letter.application_id == case_id, Letter.kind == kind)) is not None:
             return {"case_id": case_id, "letter": "exists"}
-        hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
+        hold = letters.hold_for_review(s.get_one(Program, s.get_one(Application, case_id).program_id))
     pdf, docx = render_letter(kind, data)         # outside any transaction
     with db.session() as s:
         letter = letters.store(s, config.storage, case_id, kind, pdf, docx, hold=hold)

@@ -36,7 +36,7 @@ def _letter(case_id: int, kind: str, template: str, title: str, data_of) -> dict
         data = data_of(s, case_id)
         if data is None:
             return {"case_id": case_id, "letter": None}
-        hold = letters.hold_for_review(s.get(Program, s.get(Application, case_id).program_id))
+        hold = letters.hold_for_review(s.get_one(Program, s.get_one(Application, case_id).program_id))
     title = f"{title} {data['file_number']}"
     html = render.html(template, data)        # rendered outside any transaction
     pdf = render.pdf(template, data, data={"kind": kind, **data}, title=title, rendered=html)

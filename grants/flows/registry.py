@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from prefect import Flow
+
 from grants.flows.committee import decide_session, decision_letter, decision_letters, prepare_session
 from grants.flows.messages import deliver_message, noop
 from grants.flows.proof import reclaim_letter, reminder_letter, reminders, retention
@@ -14,7 +18,7 @@ from grants.services.receipts import RECEIPT_FLOW
 from grants.services.screening import SCREENING_FLOW
 from grants.services.statements import RECONCILE_FLOW
 
-FLOWS = {
+FLOWS: dict[str, Flow[..., Any]] = {
     DELIVER_FLOW: deliver_message,
     RECONCILE_FLOW: reconcile_statement,
     RECEIPT_FLOW: send_receipt,

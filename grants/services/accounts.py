@@ -77,22 +77,24 @@ def authenticate(db: Session, email: str, password: str, remote_addr: str) -> Us
     failures came for this address or from this client recently."""
     email_n = email.strip().lower()
     since = clock.now() - WINDOW
-    fails_email = db.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email_n, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
-    fails_client = db.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.remote_addr == remote_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
+    fails_email = db.execute(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.email == email_n, LoginAttempt.success.is_(False), LoginAttempt.at >= since)).scalar_one()
+    fails_client = db.execute(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.remote_addr == remote_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since)).scalar_one()
     if fails_email >= MAX_FAILURES_PER_EMAIL or fails_client >= MAX_FAILURES_PER_CLIENT:
         raise LoginThrottled("Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie 15 Minuten "
                              "oder setzen Sie Ihr Passwort zurück.")
-    user = db.scalar(select(User).where(User.email == email_n))
-    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
-    if ok and user.email_confirmed_at is None:
+    found = db.scalar(select(User).where(User.email == email_n))
+    # the password is checked also without a user, so that the answer takes as long
+    password_ok = verify_password(found.password_hash if found else None, password)
+    user = found if password_ok and found is not None and found.active else None
+    if user is not None and user.email_confirmed_at is None:
         # only someone with the right password learns this, so it reveals nothing
         raise EmailNotConfirmed("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse mit dem Link aus unserer E-Mail.")
-    db.add(LoginAttempt(email=email_n, remote_addr=remote_addr, success=ok))
-    if not ok:
+    db.add(LoginAttempt(email=email_n, remote_addr=remote_addr, success=user is not None))
+    if user is None:
         return None
-    if needs_rehash(user.password_hash):
+    if user.password_hash is not None and needs_rehash(user.password_hash):   # verified: there is a hash
         user.password_hash = hash_password(password)
     user.last_login_at = clock.now()
     audit.record(db, Actor.of(user), "login", obj=user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ def create_draft(db: Session, actor: Actor, program: Program, organisation_id: i
                  participants_expected: int | None = None, partners: str = "",
                  project_start: date | None = None, project_end: date | None = None,
                  own_funds: Decimal = Decimal("0.00"), requested: Decimal = Decimal("0.00"),
-                 cost_items: list[tuple[str, Decimal]] = (), other_funding: list[tuple[str, Decimal]] = (),
+                 cost_items: Sequence[tuple[str, Decimal]] = (), other_funding: Sequence[tuple[str, Decimal]] = (),
                  answers: dict | None = None) -> Application:
     if not actor.is_system:
         actor.require(Perm.APPLY)

@@ -34,7 +34,7 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
     allowed = CREDIT_CHOICES if entry.credit else DEBIT_CHOICES
     if kind not in allowed:
         raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
-    statement = db.get(BankStatement, entry.statement_id)
+    statement = db.get_one(BankStatement, entry.statement_id)
     booked_on = entry.booking_date or clock.today()
     base = {"fund_id": statement.fund_id, "amount": entry.amount, "booked_on": booked_on, "bank_entry_id": entry.id,
             "created_by_id": actor.user_id}

@@ -18,7 +18,7 @@ def allocate_ids(db: Session, table: Table, n: int) -> list[int]:
     PostgreSQL: taken from the table's sequence, safe beside other writers."""
     if n == 0:
         return []
-    if db.bind.dialect.name == "postgresql":
+    if db.get_bind().dialect.name == "postgresql":
         rows = db.execute(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
                           .select_from(func.generate_series(1, n))).scalars()
         return list(rows)
@@ -31,7 +31,7 @@ def insert(db: Session, table: Table, rows: list[dict]) -> None:
     if not rows:
         return
     cols = list(rows[0])
-    sqlite = db.bind.dialect.name == "sqlite"
+    sqlite = db.get_bind().dialect.name == "sqlite"
     money = {c for c in cols if isinstance(table.c[c].type, Money)}
     placeholder = "?" if sqlite else "%s"
     sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) "

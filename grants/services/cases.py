@@ -25,7 +25,7 @@ def get_case(db: Session, actor: Actor, case_id: int, *, for_update: bool = Fals
     """Load a case the actor may see; an applicant never learns that another organisation's
     case exists (404, not 403)."""
     stmt = select(Application).where(Application.id == case_id)
-    if for_update and db.bind.dialect.name == "postgresql":
+    if for_update and db.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return visible(actor, db.scalar(stmt))
 

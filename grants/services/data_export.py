@@ -29,6 +29,7 @@ from grants.models import (
 from grants.services import audit
 from grants.services.actor import Actor
 from grants.services.errors import NotFound
+from grants.services.rows import get_or_404
 
 
 def _j(o):
@@ -46,7 +47,7 @@ def _row(obj, *skip) -> dict:
 def build(db: Session, actor: Actor, org_id: int, home: Path) -> bytes:
     if not actor.member_of(org_id):
         raise NotFound("Diese Organisation gibt es nicht.")
-    org = db.get(Organisation, org_id)
+    org = get_or_404(db, Organisation, org_id, "Diese Organisation gibt es nicht.")
     users = db.execute(select(User).join(Membership, Membership.user_id == User.id)
                        .where(Membership.organisation_id == org_id)).scalars().all()
     buf = io.BytesIO()

@@ -3,17 +3,20 @@ recommendation, the organisation's earlier grants, and the fund if it is approve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from grants import clock
 from grants.documents import render
-from grants.models import AgendaItem, Application, Comment, ConflictOfInterest, Organisation, Sitting
+from grants.models import AgendaItem, Application, Comment, ConflictOfInterest, Organisation, ScreeningVerdict, Sitting
 from grants.services import ledger, screening
 from grants.services.committee.voting import approved_not_committed
+from grants.services.rows import get_or_404
 
 
 @dataclass
@@ -21,11 +24,11 @@ class ItemView:
     item: AgendaItem
     case: Application
     org: Organisation
-    verdicts: list
-    earlier: list           # (file number, title, granted, state)
+    verdicts: list[ScreeningVerdict]
+    earlier: Sequence[Row[tuple[str | None, str, Decimal | None, str]]]     # (file number, title, granted, state)
     fund_after: Decimal     # available if this item is approved as proposed
-    conflicts: list         # ConflictOfInterest rows
-    staff_notes: list
+    conflicts: Sequence[ConflictOfInterest]
+    staff_notes: Sequence[Comment]
 
 
 def items(db: Session, session_id: int) -> list[ItemView]:
@@ -56,16 +59,17 @@ def items(db: Session, session_id: int) -> list[ItemView]:
 def pdf(db: Session, session_id: int) -> bytes:
     """The dossier for printing: agenda and, per item, what the committee needs to decide."""
 
-    m = db.get(Sitting, session_id)
+    m = get_or_404(db, Sitting, session_id, "Diese Sitzung gibt es nicht.")
     fund = ledger.default_fund(db)
     available = ledger.balances(db, fund.id).available if fund else Decimal("0")
     fmt = render.german_date
+    listed: list[dict[str, Any]] = []
     data = {"recipient": ["Mitglieder des Koordinierungsstabs Integration"], "today": fmt(clock.local_date(m.starts_at)),
             "number": m.number, "date": clock.local(m.starts_at).strftime("%d.%m.%Y, %H:%M Uhr"), "place": m.place,
-            "available": render.euro(available), "items": []}
+            "available": render.euro(available), "items": listed}
     for v in items(db, session_id):
         c = v.case
-        data["items"].append({
+        listed.append({
             "position": v.item.position, "title": c.title, "file_number": c.file_number, "organisation": v.org.name,
             "quarter": c.quarter, "requested": render.euro(c.requested),
             "proposed": render.euro(v.item.proposed_amount or c.requested), "fund_after": render.euro(v.fund_after),

@@ -96,8 +96,8 @@ def save_step(db: Session, actor: Actor, case: Application, step: form_spec.Step
 
 
 def missing(db: Session, case: Application, today: date | None = None) -> list[form_spec.Missing]:
-    program = db.get(Program, case.program_id)
-    org = db.get(Organisation, case.organisation_id)
+    program = db.get_one(Program, case.program_id)
+    org = db.get_one(Organisation, case.organisation_id)
     spec = spec_for(program)
     v = values(case)
     v["attachments"] = db.scalars(select(Attachment.id).where(Attachment.application_id == case.id)).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from grants.domain.ledger import CaseMoney, problems
@@ -80,11 +80,14 @@ def paid_by_quarter(db: Session, fund_id: int) -> list[tuple[str, Decimal]]:
 
 
 def open_counts(db: Session) -> dict[str, int]:
+    def count(query: Select[tuple[int]]) -> int:
+        return db.execute(query).scalar_one()
+
     return {
-        "due": db.scalar(select(func.count()).select_from(Payout).where(Payout.state == "due")),
-        "to_release": db.scalar(select(func.count()).select_from(PayoutRun).where(PayoutRun.state == "prepared")),
-        "released": db.scalar(select(func.count()).select_from(Payout).where(Payout.state == "released")),
-        "unmatched": db.scalar(select(func.count()).select_from(BankEntry).where(BankEntry.match_state == "unmatched")),
+        "due": count(select(func.count()).select_from(Payout).where(Payout.state == "due")),
+        "to_release": count(select(func.count()).select_from(PayoutRun).where(PayoutRun.state == "prepared")),
+        "released": count(select(func.count()).select_from(Payout).where(Payout.state == "released")),
+        "unmatched": count(select(func.count()).select_from(BankEntry).where(BankEntry.match_state == "unmatched")),
     }
 
 
@@ -109,7 +112,7 @@ def reconciliation_problems(db: Session, fund_id: int) -> list[str]:
         LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout")))
     returned = list(db.scalars(select(LedgerEntry.payout_id).where(
         LedgerEntry.fund_id == fund_id, LedgerEntry.kind == "payout_return")))
-    net = {}
+    net: dict[int | None, int] = {}
     for pid in in_ledger:
         net[pid] = net.get(pid, 0) + 1
     for pid in returned:
@@ -117,7 +120,7 @@ def reconciliation_problems(db: Session, fund_id: int) -> list[str]:
     if None in net:
         found.append("a payout entry in the ledger names no payout")
         net.pop(None)
-    still_paid = {pid for pid, n in net.items() if n > 0}
+    still_paid = {pid for pid, n in net.items() if pid is not None and n > 0}
     if still_paid != booked:
         found.append(f"payouts booked {sorted(booked)} differ from the ledger's {sorted(still_paid)}")
     return found

@@ -26,7 +26,7 @@ def default_fund(db: Session) -> Fund | None:
 
 
 def fund_for_program(db: Session, program_id: int) -> Fund:
-    return db.scalar(select(Fund).join(Program, Program.fund_id == Fund.id).where(Program.id == program_id))
+    return db.execute(select(Fund).join(Program, Program.fund_id == Fund.id).where(Program.id == program_id)).scalar_one()
 
 
 def balances(db: Session, fund_id: int) -> Balances:
@@ -80,7 +80,7 @@ def commit_grant(db: Session, actor, application_id: int, amount: Decimal) -> Le
     if case is None:
         raise Invalid("Diesen Antrag gibt es nicht.")
     fund = fund_for_program(db, case.program_id)
-    if db.bind.dialect.name == "postgresql":
+    if db.get_bind().dialect.name == "postgresql":
         db.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
     existing = db.scalar(select(LedgerEntry).where(LedgerEntry.application_id == case.id,
                                                    LedgerEntry.kind == "commitment"))

@@ -20,10 +20,11 @@ from grants.domain.roles import Perm
 from grants.domain.words import euro_words
 from grants.domain.workflow import DECIDED
 from grants.models import Application, Decision, Letter, Organisation, Program
-from grants.services import audit, cases, messenger
+from grants.services import audit, cases, file_numbers, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
 from grants.services.payouts import instalments
+from grants.services.rows import get_or_404
 
 LETTER_FLOW = "decision_letter"
 KIND_OF = {"approve": "approval", "approve_partly": "partial_approval", "reject": "rejection"}
@@ -43,8 +44,8 @@ def context(db: Session, case_id: int) -> tuple[str, dict] | None:
     if case is None or decision is None or decision.kind not in KIND_OF:
         return None
     kind = KIND_OF[decision.kind]
-    org = db.get(Organisation, case.organisation_id)
-    program = db.get(Program, case.program_id)
+    org = db.get_one(Organisation, case.organisation_id)
+    program = db.get_one(Program, case.program_id)
     fmt = render.german_date
     amount = decision.amount
     due = report_due(case, program)
@@ -94,12 +95,12 @@ def store(db: Session, home: Path, case_id: int, kind: str, pdf: bytes, docx: by
           correction: bool = False) -> Letter | None:
     """Keep a new version; the first letter of a kind is written once (flow re-runs), later
     versions only as explicit corrections."""
-    case = db.get(Application, case_id)
+    case = get_or_404(db, Application, case_id, "Diesen Antrag gibt es nicht.")
     latest = db.scalar(select(func.max(Letter.version)).where(Letter.application_id == case_id, Letter.kind == kind))
     if latest and not correction:
         return None
     version = (latest or 0) + 1
-    base = Path("letters") / case.file_number
+    base = Path("letters") / file_numbers.of(case)
     pdf_rel, docx_rel = base / f"{kind}-v{version}.pdf", base / f"{kind}-v{version}.docx"
     letter = Letter(application_id=case.id, kind=kind, version=version, state="held" if hold else "released",
                     pdf_path=str(pdf_rel), docx_path=str(docx_rel),
@@ -117,7 +118,7 @@ def store(db: Session, home: Path, case_id: int, kind: str, pdf: bytes, docx: by
 def dispatch(db: Session, letter: Letter) -> None:
     """Deliver in the portal, announce by mail (with the PDF), record the date the deadline runs from."""
 
-    case = db.get(Application, letter.application_id)
+    case = db.get_one(Application, letter.application_id)
     letter.state, letter.dispatched_at = "dispatched", clock.now()
     if letter.released_at is None:
         letter.released_at = letter.dispatched_at

@@ -59,8 +59,8 @@ def build_email(msg: Message, mail_from: str, home: Path | None = None) -> Email
     return em
 
 
-def deliver(db: Session, message_id: int, *, smtp_url: str | None, outbox: Path, mail_from: str) -> Message:
-    """Deliver one recorded message; a message already sent is not sent again."""
+def deliver(db: Session, message_id: int, *, smtp_url: str | None, outbox: Path, mail_from: str) -> Message | None:
+    """Deliver one recorded message; a message already sent is not sent again. None: there is no such message."""
     msg = db.get(Message, message_id)
     if msg is None or msg.state == "sent":
         return msg
@@ -91,6 +91,7 @@ def _send_smtp(url: str, em: EmailMessage) -> None:
     if u.scheme not in ("smtp", "smtps"):
         raise ValueError(f"GRANTS_SMTP_URL must start with smtp:// or smtps://, not {u.scheme}://")
     host = u.hostname or "localhost"
+    conn: smtplib.SMTP
     if u.scheme == "smtps":
         conn = smtplib.SMTP_SSL(host, u.port or 465, timeout=30, context=ssl.create_default_context())
     else:

@@ -41,7 +41,8 @@ CIRCULATION_RESULTS = {"carried": "im Umlaufverfahren angenommen", "failed": "im
 def _result(event: AuditEvent) -> str:
     if event.action == "vote_counted":
         return "angenommen" if event.data["carried"] else "abgelehnt"
-    return CIRCULATION_RESULTS.get(event.data.get("state"), event.data.get("state", ""))
+    state: str = event.data.get("state", "")
+    return CIRCULATION_RESULTS.get(state, state)
 
 
 def context(db: Session, session_id: int) -> dict:

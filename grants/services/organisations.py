@@ -18,6 +18,7 @@ from grants.services import accounts, audit, messenger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
 from grants.services.passwords import check_password, hash_password
+from grants.services.rows import get_or_404
 
 INVITE_MAX_AGE = 14 * 86400
 
@@ -74,7 +75,7 @@ def _org_for(db: Session, actor: Actor, org_id: int, *, manage: bool = False) ->
                                                Membership.organisation_id == org_id))
         if m is None or not m.manager:
             raise Forbidden("Das dürfen nur die Verantwortlichen Ihrer Organisation.")
-    return db.get(Organisation, org_id)
+    return get_or_404(db, Organisation, org_id, "Diese Organisation gibt es nicht.")
 
 
 PROFILE_FIELDS = ("street", "postcode", "city", "email", "phone", "register_court", "register_number")

@@ -52,7 +52,7 @@ def plan(db: Session, actor: Actor) -> list[Payout]:
         amount = owed(db, case)
         if amount <= 0 or missing_payee_details(org):
             continue  # the latter listed for finance by `blocked`
-        existing = db.scalar(select(func.count()).select_from(Payout).where(Payout.application_id == case.id))
+        existing = db.execute(select(func.count()).select_from(Payout).where(Payout.application_id == case.id)).scalar_one()
         shares = program.typed_rules.instalments if existing == 0 else None
         for n, part in enumerate(instalments(amount, shares), start=existing + 1):
             p = Payout(application_id=case.id, fund_id=program.fund_id, instalment=n, amount=part,

@@ -124,8 +124,8 @@ def _save_actual(db: Session, case: Application, p: ProofOfUse, amounts: dict[in
 
 
 def missing(db: Session, case: Application, p: ProofOfUse) -> list[form_spec.Missing]:
-    program = db.get(Program, case.program_id)
-    org = db.get(Organisation, case.organisation_id)
+    program = db.get_one(Program, case.program_id)
+    org = db.get_one(Organisation, case.organisation_id)
     spec = spec_for(program)
     found = proof.missing(spec, values(db, case, p), org.kind.value)
     return found + form_spec.still_invalid(spec, org.kind.value, raw_inputs(p), found)

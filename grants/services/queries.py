@@ -30,4 +30,4 @@ def case_rows(db: Session, actor: Actor, *, state: str | None = None, limit: int
 
 
 def count_by_state(db: Session) -> dict[str, int]:
-    return dict(db.execute(select(Application.state, func.count()).group_by(Application.state)).all())
+    return dict(db.execute(select(Application.state, func.count()).group_by(Application.state)).tuples().all())

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from grants import clock
 from grants.documents import render
 from grants.models import Application, Letter, Organisation
-from grants.services import audit, messenger
+from grants.services import audit, file_numbers, messenger
 from grants.services.actor import Actor
+from grants.services.rows import get_or_404
 
 RECEIPT_FLOW = "send_receipt"
 
@@ -25,7 +26,7 @@ def receipt_context(db: Session, case_id: int) -> dict | None:
         return None
     if db.scalar(select(Letter.id).where(Letter.application_id == case_id, Letter.kind == "receipt")) is not None:
         return None
-    org = db.get(Organisation, case.organisation_id)
+    org = db.get_one(Organisation, case.organisation_id)
     period = "–"
     if case.project_start and case.project_end:
         period = f"{render.german_date(case.project_start)} – {render.german_date(case.project_end)}"
@@ -42,8 +43,8 @@ def store_receipt(db: Session, home: Path, case_id: int, pdf: bytes, docx: bytes
     """Keep the rendered receipt and mail it; a second call for the same case does nothing."""
     if db.scalar(select(Letter.id).where(Letter.application_id == case_id, Letter.kind == "receipt")) is not None:
         return None
-    case = db.get(Application, case_id)
-    rel = Path("letters") / case.file_number / "eingangsbestaetigung-v1.pdf"
+    case = get_or_404(db, Application, case_id, "Diesen Antrag gibt es nicht.")
+    rel = Path("letters") / file_numbers.of(case) / "eingangsbestaetigung-v1.pdf"
     docx_rel = rel.with_suffix(".docx")
     for path, data in ((rel, pdf), (docx_rel, docx)):
         target = home / path

@@ -68,7 +68,7 @@ def start(db: Session, actor: Actor, case_id: int, *, amount: str | Decimal, rea
     if amount > paid:
         raise Invalid("Zurückgefordert werden kann höchstens, was ausgezahlt wurde (%(paid)s €).",
                       paid=f"{paid:.2f}".replace(".", ","))
-    program = db.get(Program, case.program_id)
+    program = db.get_one(Program, case.program_id)
     rates = base_rates(program)
     interest_from = grant_money.last_payout_day(db, case.id) or today
     pay_by = today + timedelta(days=program.typed_rules.reclaim_pay_days)
@@ -103,6 +103,10 @@ def outstanding(db: Session, case_id: int, r: Reclaim | None = None) -> Decimal 
     r = r or reclaim_of(db, case_id)
     if r is None:
         return None
+    return _left(db, case_id, r)
+
+
+def _left(db: Session, case_id: int, r: Reclaim) -> Decimal:
     return max(r.total - ledger.refunded(db, case_id), ZERO)
 
 
@@ -110,7 +114,7 @@ def refund_received(db: Session, case_id: int) -> bool:
     """A refund for the case was booked: once the claim is paid in full, the case is closed."""
     case = db.get(Application, case_id)
     r = reclaim_of(db, case_id)
-    if case is None or r is None or case.state != State.RECLAIM.value or outstanding(db, case_id) > 0:
+    if case is None or r is None or case.state != State.RECLAIM.value or _left(db, case_id, r) > 0:
         return False
     _settle(db, Actor.system("reconciliation"), case, r, "Rückzahlung vollständig eingegangen")
     return True
@@ -126,15 +130,16 @@ def settle_by_hand(db: Session, actor: Actor, case_id: int, note: str) -> Applic
     r = reclaim_of(db, case_id)
     if case.state != State.RECLAIM.value or r is None:
         raise Conflict("Für diesen Antrag ist keine Rückforderung offen.")
-    _settle(db, actor, case, r, note.strip(), waived=outstanding(db, case_id))
+    _settle(db, actor, case, r, note.strip(), waived=_left(db, case_id, r))
     return case
 
 
 def _settle(db: Session, actor: Actor, case: Application, r: Reclaim, note: str, waived: Decimal = ZERO) -> None:
     r.settled_at, r.settled_note = clock.now(), note
     if waived > 0:
-        original = db.scalar(select(LedgerEntry).where(LedgerEntry.application_id == case.id,
-                                                       LedgerEntry.kind == "reclaim").order_by(LedgerEntry.id.desc()))
+        # the claim start() booked: there is one while the reclaim is open
+        original = db.scalars(select(LedgerEntry).where(LedgerEntry.application_id == case.id, LedgerEntry.kind == "reclaim")
+                              .order_by(LedgerEntry.id.desc()).limit(1)).one()
         # the receivable is corrected by reversing the claim and booking what was really owed
         db.add(LedgerEntry(fund_id=original.fund_id, kind="reversal", amount=original.amount, booked_on=clock.today(),
                            reverses_id=original.id, application_id=case.id, purpose=note, created_by_id=actor.user_id))
@@ -152,8 +157,8 @@ def letter_data(db: Session, case_id: int) -> dict | None:
     case, r = db.get(Application, case_id), reclaim_of(db, case_id)
     if case is None or r is None:
         return None
-    org = db.get(Organisation, case.organisation_id)
-    fund = db.get(Fund, db.get(Program, case.program_id).fund_id)
+    org = db.get_one(Organisation, case.organisation_id)
+    fund = db.get_one(Fund, db.get_one(Program, case.program_id).fund_id)
     decision = db.scalar(select(Decision).where(Decision.application_id == case_id)
                          .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1))
     fmt, euro = render.german_date, render.euro

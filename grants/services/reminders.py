@@ -31,16 +31,19 @@ def tick(db: Session, today: date) -> list[str]:
         cases.transition(db, case, "request_report", system)
     for case in db.scalars(select(Application).where(
             Application.state.in_((State.PAID.value, State.REPORT_DUE.value)), Application.report_due_on.is_not(None))):
-        for key in reminders_due(case.report_due_on, today):
+        due_on = case.report_due_on
+        if due_on is None:                 # not selected by the query
+            continue
+        for key in reminders_due(due_on, today):
             full_key = f"report:{case.id}:{key}"
             if db.scalar(select(Reminder.id).where(Reminder.key == full_key)) is not None:
                 continue
             try:
                 with db.begin_nested():
-                    db.add(Reminder(application_id=case.id, key=full_key, due_on=case.report_due_on))
+                    db.add(Reminder(application_id=case.id, key=full_key, due_on=due_on))
             except IntegrityError:     # another scheduler sent it a moment ago
                 continue
-            _mail(db, case, key, full_key)
+            _mail(db, case, due_on, key, full_key)
             if key == OVERDUE_LETTER:      # the first overdue reminder is also a formal letter in the portal
                 jobs.enqueue(db, LETTER_FLOW, f"{LETTER_FLOW}:{case.id}", case_id=case.id)
             audit.record(db, system, "reminder_sent", application_id=case.id, data={"key": key})
@@ -48,9 +51,9 @@ def tick(db: Session, today: date) -> list[str]:
     return sent
 
 
-def _mail(db: Session, case: Application, key: str, full_key: str) -> None:
+def _mail(db: Session, case: Application, due_on: date, key: str, full_key: str) -> None:
 
-    due = case.report_due_on.strftime("%d.%m.%Y")
+    due = due_on.strftime("%d.%m.%Y")
     overdue = key.startswith("overdue")
     subject = (f"Verwendungsnachweis überfällig – {case.file_number}" if overdue
                else f"Erinnerung: Verwendungsnachweis bis {due} – {case.file_number}")
@@ -70,7 +73,7 @@ def letter_data(db: Session, case_id: int) -> dict | None:
     case = db.get(Application, case_id)
     if case is None or case.report_due_on is None:
         return None
-    org = db.get(Organisation, case.organisation_id)
+    org = db.get_one(Organisation, case.organisation_id)
     return {"recipient": [x for x in (org.name, org.street, f"{org.postcode} {org.city}".strip()) if x],
             "today": render.german_date(clock.today()), "file_number": case.file_number, "title": case.title,
             "amount": render.euro(case.granted or 0), "report_due": render.german_date(case.report_due_on),

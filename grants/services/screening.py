@@ -41,8 +41,8 @@ def run_key(db: Session, case_id: int) -> str:
 
 
 def gather(db: Session, case: Application) -> tuple[rules_.Facts, ProgramRules]:
-    org = db.get(Organisation, case.organisation_id)
-    program = db.get(Program, case.program_id)
+    org = db.get_one(Organisation, case.organisation_id)
+    program = db.get_one(Program, case.program_id)
     proofs = tuple(rules_.Proof(p.kind.value, p.issued_on) for p in db.scalars(
         select(NonProfitProof).where(NonProfitProof.organisation_id == org.id)))
     functions = tuple(db.scalars(select(Signatory.function).where(Signatory.organisation_id == org.id)))
@@ -158,7 +158,7 @@ def override(db: Session, actor: Actor, verdict_id: int, result: str, reason: st
         raise Invalid("Bitte wählen Sie bestanden, nicht bestanden oder Hinweis.")
     if not reason.strip():
         raise Invalid("Bitte begründen Sie die Änderung.")
-    case = db.get(Application, v.application_id)
+    case = db.get_one(Application, v.application_id)
     if case.state not in (State.SCREENING.value, State.NEEDS_INFO.value, State.SUBMITTED.value):
         raise Conflict("Die Prüfung dieses Antrags ist abgeschlossen.")
     old = v.overridden_result or v.result

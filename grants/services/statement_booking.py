@@ -6,7 +6,7 @@ a dict per row, nor bind the same values twice)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -46,7 +46,7 @@ class Booking:
 
     def __init__(self, db: Session, known: reconcile.Known, follow_ups: list):
         self.db, self.known, self.follow_ups = db, known, follow_ups
-        self.sqlite = db.bind.dialect.name == "sqlite"
+        self.sqlite = db.get_bind().dialect.name == "sqlite"
         # sqlite3 binds a bool only after looking for an adapter (and failing): 1 and 0 go straight in
         self.bools = (0, 1) if self.sqlite else (False, True)
         placeholder = "?" if self.sqlite else "%s"
@@ -58,7 +58,7 @@ class Booking:
         self.long_names: dict[int, str] = {}      # index in `entries` -> donor, where longer than 140
         self.payouts: list[tuple] = []            # (payout id, new state, booked on, return reason)
         self.counted = 0                          # entries of `statement` not yet added to its entry_count
-        self.days: dict[str | None, date | None] = {None: None}
+        self.days: dict[str, date] = {}
         self.matched = self.unmatched = self.ignored = 0
 
     def start(self, statement: BankStatement) -> None:
@@ -66,16 +66,24 @@ class Booking:
         self.statement = statement
 
     def _day(self, iso: str | None) -> date | None:
-        d = self.days.get(iso, False)
-        if d is False:
+        if iso is None:
+            return None
+        d = self.days.get(iso)
+        if d is None:
             d = self.days[iso] = date.fromisoformat(iso)
         return d
+
+    def _statement(self) -> BankStatement:
+        """The statement whose entries are being collected: start() comes before them."""
+        if self.statement is None:
+            raise RuntimeError("bank entries before their statement")
+        return self.statement
 
     def add(self, entry: tuple) -> None:
         """One checked entry (`camt_entries.entry`): a bank entry row, and at most one ledger row, per
         transaction."""
         ref, status, reversal, booking_iso, value_iso, code, txs = entry
-        statement, known, rows = self.statement, self.known, self.entries
+        statement, known, rows = self._statement(), self.known, self.entries
         booking = self._day(booking_iso)
         if not self.sqlite:
             value_iso, booking_iso = self._day(value_iso), booking
@@ -140,7 +148,7 @@ class Booking:
         if self.entries:
             self._insert()
         for payout_id, state, booked_on, reason in self.payouts:
-            p = self.db.get(Payout, payout_id)
+            p = self.db.get_one(Payout, payout_id)
             p.state = state
             if state == "booked":
                 p.booked_on = booked_on
@@ -149,13 +157,16 @@ class Booking:
         self.entries, self.payouts, self.long_names = [], [], {}
 
     def _insert(self) -> None:
-        ids = bulk.allocate_ids(self.db, BankEntry.__table__, len(self.entries))
+        statement = self._statement()
+        ids = bulk.allocate_ids(self.db, BankEntry.metadata.tables[BankEntry.__tablename__], len(self.entries))
         for row, id_ in zip(self.entries, ids, strict=True):
             row[0] = id_
-        now, today = clock.now(), clock.today()
+        at, day = clock.now(), clock.today()
+        now: datetime | str = at
+        today: date | str = day
         if self.sqlite:
             # the storage formats of SQLAlchemy's SQLite DATETIME (naive UTC with microseconds) and DATE
-            now, today = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), today.isoformat()
+            now, today = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), day.isoformat()
         # the driver's own cursor on the session's connection, inside its transaction: SQLAlchemy
         # would look at every row of the batch once more
         cursor = self.db.connection().connection.cursor()
@@ -166,13 +177,14 @@ class Booking:
             else:
                 # every matched entry's ledger row is made of the bank entry just written: the
                 # database copies it, rather than Python building and binding 100,000 rows again
-                cursor.execute(self.ledger_copy_sql, (self.statement.fund_id, today, "Rückläufer ", now,
-                                                      self.statement.id, ids[0], ids[-1]))
+                cursor.execute(self.ledger_copy_sql, (statement.fund_id, today, "Rückläufer ", now,
+                                                      statement.id, ids[0], ids[-1]))
         finally:
             cursor.close()
 
-    def _ledger_rows(self, today, now) -> list[tuple]:
+    def _ledger_rows(self, today: date | str, now: datetime | str) -> list[tuple]:
         """What the copy in SQL makes, in Python: for a batch with names longer than a bank entry keeps."""
+        fund_id = self._statement().fund_id
         rows = []
         for idx, row in enumerate(self.entries):
             kind = row[_KIND]
@@ -181,6 +193,6 @@ class Booking:
             name = self.long_names.get(idx, row[_NAME])
             donor = (name or "unbekannt") if kind == "donation" else name if kind == "refund" else ""
             purpose = f"Rückläufer {row[_REASON] or ''}" if kind == "payout_return" else row[_REMITTANCE]
-            rows.append((self.statement.fund_id, kind, row[_AMOUNT], row[_BOOKING] or today, row[_APPLICATION],
+            rows.append((fund_id, kind, row[_AMOUNT], row[_BOOKING] or today, row[_APPLICATION],
                          row[_PAYOUT], row[0], donor, purpose, now))
         return rows

@@ -122,7 +122,7 @@ class Rows:
             import fcntl
 
             # room for a few chunks in the pipe, so that neither side waits for the other's every step
-            fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+            fcntl.fcntl(_stdout(proc).fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
         except (ImportError, AttributeError, OSError):
             pass
         return proc
@@ -137,7 +137,7 @@ class Rows:
         if self.proc is None:
             yield from _chunks(self.path, self.max_bytes)
             return
-        out = self.proc.stdout
+        out = _stdout(self.proc)
         while True:
             head = out.read(9)
             if len(head) < 9:
@@ -161,9 +161,16 @@ class Rows:
         if self.proc is not None:
             if not self.finished:
                 self.proc.kill()        # the importer gave up on the file: no need to read on
-            self.proc.stdout.close()
+            _stdout(self.proc).close()
             self.proc.wait()
             self.proc = None
+
+
+def _stdout(proc: subprocess.Popen) -> IO[bytes]:
+    """The reading process's output, which _start always opens as a pipe."""
+    if proc.stdout is None:
+        raise RuntimeError("the statement reader has no output pipe")
+    return proc.stdout
 
 
 def _serve(path: str, max_bytes: int) -> None:

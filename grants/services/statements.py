@@ -61,8 +61,8 @@ def _known(db: Session) -> reconcile.Known:
         known.payouts_by_e2e[p.end_to_end_id] = reconcile.PayoutRef(
             p.id, p.application_id, p.end_to_end_id, p.amount, p.iban, p.state,
             p.sent_at.date() if p.sent_at else None)
-    known.file_numbers = dict(db.execute(select(Application.file_number, Application.id)
-                                         .where(Application.file_number.is_not(None))).all())
+    known.file_numbers = {fn: case_id for fn, case_id in db.execute(
+        select(Application.file_number, Application.id).where(Application.file_number.is_not(None))) if fn is not None}
     return known
 
 
@@ -157,7 +157,7 @@ def _statement_row(info: StatementInfo, fund: Fund, member: str, actor: Actor) -
 
 def follow_money(db: Session, action: str, application_id: int, reason: str) -> None:
     """The case follows its money: letter_sent -> paid when booked; back when returned."""
-    case = db.get(Application, application_id)
+    case = db.get_one(Application, application_id)
     system = Actor.system("reconciliation")
     if action == "pay" and case.state == State.LETTER_SENT.value:
         cases.transition(db, case, "pay", system)

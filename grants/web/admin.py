@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from grants.domain.roles import Perm
 from grants.models import Committee, CommitteeMember, FlowJob, User
 from grants.services.committee import members as membership
-from grants.services.errors import ServiceError
+from grants.services.errors import NotFound, ServiceError
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
 from grants.web.util import db
@@ -22,7 +23,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def home():
     with db().session() as s:
         users = s.scalars(select(User).order_by(User.role, User.email)).all()
-        jobs = dict(s.execute(select(FlowJob.state, func.count()).group_by(FlowJob.state)).all())
+        jobs = dict(s.execute(select(FlowJob.state, func.count()).group_by(FlowJob.state)).tuples().all())
         failed = s.scalars(select(FlowJob).where(FlowJob.state == "failed")
                            .order_by(FlowJob.id.desc()).limit(20)).all()
         c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
@@ -39,13 +40,21 @@ def home():
                            committee=c, members=members, form=EmptyForm(), FUNCTIONS=membership.FUNCTIONS)
 
 
+def _committee(s: Session) -> Committee:
+    """The one Koordinierungsstab the admin page shows (the first, as home() picks it)."""
+    c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
+    if c is None:
+        raise NotFound("Diesen Koordinierungsstab gibt es nicht.")
+    return c
+
+
 @bp.post("/koordinierungsstab/mitglied")
 @requires(Perm.ADMIN_USERS)
 def set_member():
     EmptyForm()
     try:
         with db().session() as s:
-            c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
+            c = _committee(s)
             membership.set_member(s, g.actor, c.id, int(request.form.get("user_id", "0") or 0),
                                          function=request.form.get("function", "member"),
                                          voting=request.form.get("voting") == "y",
@@ -64,7 +73,7 @@ def set_rules():
     EmptyForm()
     try:
         with db().session() as s:
-            c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
+            c = _committee(s)
             membership.set_rules(s, g.actor, c.id, quorum_minimum=int(request.form.get("quorum_minimum", "3")),
                                         chair_decides_tie=request.form.get("chair_decides_tie") == "y",
                                         interval_days=int(request.form.get("interval_days", "14")),

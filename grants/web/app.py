@@ -140,7 +140,8 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
             413: gettext("Die Datei ist zu groß. Erlaubt sind höchstens %(mb)d MB.", mb=MAX_UPLOAD_BYTES // 2**20),
             429: gettext("Zu viele Anfragen. Bitte warten Sie einen Moment."),
         }
-        return _error_page(e.code or 500, messages.get(e.code, e.description))
+        code = e.code or 500
+        return _error_page(code, messages.get(code) or e.description or "")
 
     @app.errorhandler(Exception)
     def unexpected(e):

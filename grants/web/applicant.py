@@ -30,10 +30,10 @@ PAGE = 50
 @bp.get("/")
 @requires(Perm.APPLY)
 def home():
-    page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    page_arg = request.args.get("page", "1")
+    if not page_arg.isdigit() or int(page_arg) < 1:
         abort(404)
-    page = int(page)
+    page = int(page_arg)
     orgs = tuple(sorted(g.actor.org_ids))
 
     def read(r):
@@ -52,7 +52,7 @@ def new():
     with db().session() as s:
         case = drafts.open_draft(s, g.actor)
         case_id = case.id
-        first = drafts.spec_for(s.get(Program, case.program_id)).steps[0].id
+        first = drafts.spec_for(s.get_one(Program, case.program_id)).steps[0].id
     return redirect(url_for("applicant.step", case_id=case_id, step_id=first))
 
 

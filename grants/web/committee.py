@@ -142,7 +142,7 @@ def session(session_id: int):
         present = sessions.present_ids(s, m.id)
         quorum = sessions.quorum_of(s, m.id)
         views = dossier.items(s, m.id)
-        votes = {}
+        votes: dict[int, dict[int, str]] = {}
         for v in s.scalars(select(Vote).join(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
                            .where(AgendaItem.session_id == m.id)):
             votes.setdefault(v.agenda_item_id, {})[v.member_id] = v.choice
@@ -291,10 +291,12 @@ def minutes_file(session_id: int, fmt: str):
         letter = s.scalar(select(Letter).where(Letter.session_id == session_id, Letter.kind == "minutes")
                           .order_by(Letter.version.desc()).limit(1))
         data = None if letter else minutes.context(s, session_id)
-    if letter is None:
+    if data is not None:             # no minutes yet: rendered outside the transaction, then kept
         pdf, docx_bytes = minutes.render_minutes(data)
         with db().session() as s:
             letter = minutes.store(s, config().storage, session_id, pdf, docx_bytes)
+    if letter is None:
+        abort(404)
     path = config().storage / (letter.pdf_path if fmt == "pdf" else letter.docx_path)
     mime = "application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return send_file(path, mimetype=mime, as_attachment=True, download_name=f"Niederschrift-{m.number}-v{letter.version}.{fmt}")

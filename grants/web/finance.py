@@ -139,7 +139,7 @@ def payout_file():
     except ServiceError as e:
         flash(gettext(e.msgid, **e.params), "error")
         return redirect(url_for("finance.payout_list"))
-    if result.count == 0:
+    if result.count == 0 or result.path is None:
         flash(gettext("Es gibt keine freigegebenen Auszahlungen, die noch nicht versandt sind."), "info")
         return redirect(url_for("finance.payout_list"))
     return Response(result.path.read_bytes(), mimetype="application/xml",

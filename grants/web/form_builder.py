@@ -4,7 +4,8 @@ the values back out. Validation here is about format; what is missing is judged 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -207,7 +208,8 @@ def build(step: Step, lang: str, org_kind: str, values: dict, extra_rows: int = 
 def cleaned(form, step: Step, org_kind: str, values: dict) -> tuple[dict, dict[str, str]]:
     """(values that are valid, raw text of those that are not) for saving; a table with a wrong
     row is not taken at all."""
-    good, bad = {}, {}
+    good: dict[str, Any] = {}
+    bad: dict[str, str] = {}
     for f in step.fields_for(org_kind):
         if f.type == "actual_costs":
             inputs = {line.cost_item_id: form[actual_name(line)] for line in _plan(values)}
@@ -256,7 +258,7 @@ def fill(form, step: Step, org_kind: str, values: dict, raw: dict) -> None:
         elif f.type == "money":
             field.data = _typed(v) if v is not None and (v != 0 or f.required or f.name == "own_funds") else ""
         elif f.type == "date":
-            field.data = v.isoformat() if hasattr(v, "isoformat") else (v or "")
+            field.data = v.isoformat() if isinstance(v, date) else (v or "")
         elif f.type == "integer":
             field.data = str(v) if v is not None else ""
         elif f.type == "checkbox":

@@ -82,6 +82,8 @@ def _page(profile=None, proof=None, signatories=None, invite=None, status=200):
     org_id = _org_id()
     with db().session() as s:
         org = s.get(Organisation, org_id)
+        if org is None:
+            abort(404)
         proofs = s.scalars(select(NonProfitProof).where(NonProfitProof.organisation_id == org_id)
                            .order_by(NonProfitProof.issued_on.desc())).all()
         members = s.execute(select(User, Membership.manager).join(Membership, Membership.user_id == User.id)

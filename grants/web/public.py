@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from sqlalchemy import text
 
@@ -29,7 +31,7 @@ def healthz():
     503 naming what is not. The engine's details say which mode runs and what it sees."""
 
     ext = current_app.extensions["grants"]
-    body = {}
+    body: dict[str, Any] = {}
     try:
         with db().session() as s:
             s.execute(text("SELECT 1"))

@@ -21,10 +21,10 @@ def home():
     state = request.args.get("state") or None
     if state is not None and state not in {s.value for s in State}:
         abort(404)
-    page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    page_arg = request.args.get("page", "1")
+    if not page_arg.isdigit() or int(page_arg) < 1:
         abort(404)
-    page = int(page)
+    page = int(page_arg)
     def read(r):
         r.depends("cases")
         return (queries.count_by_state(r.session),

@@ -83,10 +83,13 @@ def evaluate_circulations(db: Session, now: datetime) -> list[int]:
     closed = []
     system = Actor.system("circulation")
     for m in db.scalars(select(Sitting).where(Sitting.kind == "circulation", Sitting.state == "open")):
+        if m.deadline_at is None:           # plan_session gives every circulation one
+            raise Conflict("Ein Umlaufverfahren braucht eine Frist.")
         roster = members.rule_members(members.active_members(db, m.committee_id))
         pending = False
         for item in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id, AgendaItem.outcome.is_(None))):
-            votes = dict(db.execute(select(Vote.member_id, Vote.choice).where(Vote.agenda_item_id == item.id)).all())
+            votes = dict(db.execute(select(Vote.member_id, Vote.choice).where(Vote.agenda_item_id == item.id))
+                         .tuples().all())
             r = rules.circulation(roster, votes, voting.conflicted(db, item.id), deadline=m.deadline_at, now=now)
             if r.state == "open":
                 pending = True

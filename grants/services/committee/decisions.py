@@ -33,9 +33,8 @@ def record_decisions(db: Session, session_id: int) -> dict:
         if db.scalar(select(Decision.id).where(Decision.agenda_item_id == item.id)) is not None:
             continue
         case = item.application
-        votes = db.execute(select(Vote.choice, func.count()).where(Vote.agenda_item_id == item.id)
-                           .group_by(Vote.choice)).all()
-        counts = dict(votes)
+        counts = dict(db.execute(select(Vote.choice, func.count()).where(Vote.agenda_item_id == item.id)
+                                 .group_by(Vote.choice)).tuples().all())
         outcome = item.outcome or "defer"
         amount = item.motion_amount if outcome in ("approve", "approve_partly") else None
         if amount is not None and amount > ledger.balances(
@@ -50,7 +49,7 @@ def record_decisions(db: Session, session_id: int) -> dict:
                                    "in die nächste Sitzung.")
         if amount is not None:
             ledger.commit_grant(db, system, case.id, amount)
-            case.report_due_on = report_due(case, db.get(Program, case.program_id))
+            case.report_due_on = report_due(case, db.get_one(Program, case.program_id))
         db.add(Decision(application_id=case.id, agenda_item_id=item.id, kind=outcome, amount=amount,
                         reasons=item.motion_reasons, votes_yes=counts.get("yes", 0), votes_no=counts.get("no", 0),
                         votes_abstain=counts.get("abstain", 0)))

@@ -16,8 +16,13 @@ from grants.models import (
 from grants.services import audit
 from grants.services.actor import Actor
 from grants.services.errors import Invalid
+from grants.services.rows import get_or_404
 
 FUNCTIONS = ("chair", "deputy", "minute_taker", "member")
+
+
+def get_committee(db: Session, committee_id: int) -> Committee:
+    return get_or_404(db, Committee, committee_id, "Diesen Koordinierungsstab gibt es nicht.")
 
 
 def member_of(db: Session, actor: Actor, committee_id: int) -> CommitteeMember | None:
@@ -68,7 +73,7 @@ def set_rules(db: Session, actor: Actor, committee_id: int, *, quorum_minimum: i
     actor.require(Perm.ADMIN_SYSTEM)
     if not (1 <= quorum_minimum <= 50) or not (1 <= interval_days <= 90) or not (0 <= cutoff_days <= 30):
         raise Invalid("Bitte prüfen Sie die Werte.")
-    c = db.get(Committee, committee_id)
+    c = get_committee(db, committee_id)
     c.quorum_minimum, c.chair_decides_tie, c.interval_days, c.cutoff_days = (quorum_minimum, chair_decides_tie,
                                                                              interval_days, cutoff_days)
     audit.record(db, actor, "committee_rules", obj=c, data={"quorum_minimum": quorum_minimum,

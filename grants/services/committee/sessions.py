@@ -48,7 +48,7 @@ def plan_session(db: Session, actor: Actor, committee_id: int, starts_at: dateti
                  kind: str = "meeting", deadline_at: datetime | None = None) -> Sitting:
     """A session on the schedule or ad hoc; a written procedure (circulation) needs a deadline."""
     require_chair(actor)
-    committee = db.get(Committee, committee_id)
+    committee = members.get_committee(db, committee_id)
     if kind == "circulation" and deadline_at is None:
         raise Invalid("Ein Umlaufverfahren braucht eine Frist.")
     number = (db.scalar(select(func.max(Sitting.number)).where(Sitting.committee_id == committee_id)) or 0) + 1
@@ -75,7 +75,7 @@ def ensure_schedule(db: Session, committee_id: int, now: datetime, *, weekday: i
     existing = next_session(db, committee_id, now)
     if existing is not None:
         return existing
-    committee = db.get(Committee, committee_id)
+    committee = members.get_committee(db, committee_id)
     last = db.scalar(select(Sitting.starts_at).where(Sitting.committee_id == committee_id, Sitting.kind == "meeting")
                      .order_by(Sitting.starts_at.desc()).limit(1))
     if last is not None:
@@ -156,7 +156,7 @@ def present_ids(db: Session, session_id: int) -> set[int]:
 
 def quorum_of(db: Session, session_id: int) -> rules.Quorum:
     m = get_sitting(db, session_id)
-    c = db.get(Committee, m.committee_id)
+    c = db.get_one(Committee, m.committee_id)
     return rules.quorum(members.rule_members(members.active_members(db, m.committee_id)), present_ids(db, session_id),
                         minimum=c.quorum_minimum, all_invited=m.invited_at is not None)
 

@@ -27,6 +27,7 @@ from grants.services import audit, ledger
 from grants.services.actor import Actor
 from grants.services.committee import members, sessions
 from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
+from grants.services.rows import get_or_404
 
 MOTIONS = ("approve", "approve_partly", "reject", "defer")
 
@@ -84,10 +85,11 @@ def set_motion(db: Session, actor: Actor, item_id: int, motion: str, *, amount: 
         raise Invalid("Bei einer teilweisen Bewilligung muss der Betrag kleiner als der beantragte sein.")
     if motion in ("approve_partly", "reject", "defer") and not reasons.strip():
         raise Invalid("Bitte geben Sie die Gründe an.")
-    if motion in ("approve", "approve_partly"):
-        require_money(db, item, amount if motion == "approve_partly" else requested)
+    motion_amount = amount if motion == "approve_partly" else (requested if motion == "approve" else None)
+    if motion_amount is not None:       # an approval: amount checked above, or the amount requested
+        require_money(db, item, motion_amount)
     item.motion, item.motion_reasons = motion, reasons.strip()
-    item.motion_amount = amount if motion == "approve_partly" else (requested if motion == "approve" else None)
+    item.motion_amount = motion_amount
     for v in db.scalars(select(Vote).where(Vote.agenda_item_id == item.id)):
         db.delete(v)          # a new motion is a new vote
     audit.record(db, actor, "motion", obj=item, application_id=item.application_id,
@@ -132,7 +134,7 @@ def cast_vote(db: Session, actor: Actor, item_id: int, member_id: int, choice: s
     item, m = item_for(db, actor, item_id, member_id)
     if m.state != "open" or item.motion is None or item.outcome is not None:
         raise Conflict("Zu diesem Punkt wird gerade nicht abgestimmt.")
-    member = db.get(CommitteeMember, member_id)
+    member = get_or_404(db, CommitteeMember, member_id, "Dieses Mitglied gibt es nicht.")
     refusal = rules.vote_refusal(rules.Member(member.id, member.voting), sessions.present_ids(db, m.id),
                                  conflicted(db, item.id), choice)
     if refusal:
@@ -148,10 +150,10 @@ def cast_vote(db: Session, actor: Actor, item_id: int, member_id: int, choice: s
 
 
 def count(db: Session, item_id: int) -> rules.Tally:
-    item = db.get(AgendaItem, item_id)
+    item = get_or_404(db, AgendaItem, item_id, "Diesen Tagesordnungspunkt gibt es nicht.")
     m = sessions.get_sitting(db, item.session_id)
-    c = db.get(Committee, m.committee_id)
-    votes = dict(db.execute(select(Vote.member_id, Vote.choice).where(Vote.agenda_item_id == item_id)).all())
+    c = db.get_one(Committee, m.committee_id)
+    votes = dict(db.execute(select(Vote.member_id, Vote.choice).where(Vote.agenda_item_id == item_id)).tuples().all())
     roster = members.rule_members(members.active_members(db, m.committee_id))
     return rules.tally(roster, votes, sessions.present_ids(db, m.id), conflicted(db, item_id),
                        chair_decides_tie=c.chair_decides_tie)
@@ -170,6 +172,8 @@ def conclude_item(db: Session, actor: Actor, item_id: int) -> AgendaItem:
                        "stimmberechtigten Mitgliedern anwesend.", present=q.present_voting, needed=q.needed)
     t = count(db, item_id)
     if t.carried and item.motion in ("approve", "approve_partly"):
+        if item.motion_amount is None:                   # set_motion gives every approval its amount
+            raise Conflict("Es gibt keinen Beschlussvorschlag.")
         require_money(db, item, item.motion_amount)      # another item may have been approved since the motion
     audit.record(db, actor, "vote_counted", obj=item, application_id=item.application_id,
                  data={"motion": item.motion, "yes": t.yes, "no": t.no, "abstain": t.abstain,
