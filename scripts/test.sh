@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Command 2 of the README: install what the tests need and run the
-# whole suite: on today's date, then with the application's clock set to each moment of
+# Command 2 of the README: install what the tests need, check the code (ruff, mypy; configured in
+# pyproject.toml) and run the whole suite: on today's date, then with the application's clock set to each moment of
 # GRANTS_TEST_DATES (a Friday evening, 29 February, New Year's Eve, the night summer time begins,
 # a session Wednesday). GRANTS_TEST_DATES= (empty) runs it once. Arguments go to pytest.
 # Starts a private PostgreSQL (Debian's package) for the database tests and stops it afterwards.
@@ -26,6 +26,9 @@ if [ -z "${GRANTS_TEST_PG_URL:-}" ] && [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ]
   echo "PostgreSQL for tests: $GRANTS_TEST_PG_URL"
 fi
 
+
+echo "== ruff"; .venv/bin/ruff check .
+echo "== mypy"; .venv/bin/mypy
 
 DATES=${GRANTS_TEST_DATES-2026-12-04T19:30:00+01:00 2028-02-29T10:00:00+01:00 2026-12-31T23:30:00+01:00 2027-03-28T01:58:00+01:00 2027-06-16T09:00:00+02:00}
 failed=""

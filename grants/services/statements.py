@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from grants.banking.camt import StatementError, StatementInfo
 from grants.banking.camt_entries import Memo, entry
 from grants.domain import reconcile
+from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, BankStatement, Fund, Payout
-from grants.services import audit, cases, messenger
+from grants.services import audit, cases, jobs, messenger, reclaims
 from grants.services.actor import Actor
+from grants.services.errors import Invalid
 from grants.services.statement_booking import Booking
 from grants.services.statement_reader import MAX_BYTES, Rows
 
@@ -167,7 +169,6 @@ def follow_money(db: Session, action: str, application_id: int, reason: str) -> 
             cases.transition(db, case, "payout_returned", system, reason=f"Rückläufer, Grund {reason}")
         _ask_for_bank_details(db, case, reason)
     elif action == "refund":
-        from grants.services import reclaims
 
         reclaims.refund_received(db, application_id)
 
@@ -195,9 +196,6 @@ def accept_upload(db: Session, actor: Actor, filename: str, data: IO[bytes], fol
     import re
     import uuid
 
-    from grants.domain.roles import Perm
-    from grants.services import jobs
-    from grants.services.errors import Invalid
 
     actor.require(Perm.FINANCE_PREPARE)
     folder.mkdir(parents=True, exist_ok=True)
