@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
-from grants import catalogues, changes
+from grants import catalogues, changes, clock
 from grants.config import Config, load_config
 from grants.db import Database
 from grants.domain.roles import FRONT_DOOR, Role
@@ -48,6 +48,7 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: long forms must not expire
         BABEL_DEFAULT_LOCALE="de",
+        BABEL_DEFAULT_TIMEZONE=clock.TIMEZONE,      # every time a page shows is Berlin time
         BABEL_TRANSLATION_DIRECTORIES=";".join(str(d) for d in catalogues.translation_dirs(config.home)),
     )
     app.extensions["grants"] = {"config": config, "db": db, "engine": engine, "ready": engine is None,

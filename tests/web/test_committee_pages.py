@@ -1,7 +1,7 @@
 """Holding a session in the web: the chair runs it, members vote on their own devices, a
 conflicted member is excluded and sees it; other roles are denied."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -198,3 +198,25 @@ def test_chair_records_a_conflict_for_a_member_and_quorum_is_live(app, world, db
     chair.post(f"{url}/eroeffnen", data={"csrf_token": svc_token})
     chair.post(f"{url}/anwesenheit", data={"csrf_token": svc_token, "present": [members[k] for k in ("chair", "m1", "m2")]})
     assert chair.get(f"{url}/live").get_json()["reached"] is True
+
+
+def test_a_sitting_at_half_past_ten_is_half_past_ten_on_the_page_and_in_the_invitation(app, world, db):
+    """Times are planned, stored and shown on Berlin's clock: UTC only in the database."""
+    from grants.models import Message, Sitting
+    from grants.services.committee import sessions
+
+    _committee(db, world)
+    chair = app.test_client()
+    login(chair, "chair@test.example")
+    page = chair.get("/koordinierungsstab/").get_data(as_text=True)
+    day = clock.today() + timedelta(days=3)
+    r = chair.post("/koordinierungsstab/sitzungen", data={"csrf_token": csrf(page), "day": day.isoformat(), "at": "10:30"})
+    sid = int(r.headers["Location"].rsplit("/", 1)[1])
+    with db.session() as s:
+        m = s.get(Sitting, sid)
+        assert m.starts_at == clock.at(day, time(10, 30)) and clock.local(m.starts_at).strftime("%H:%M") == "10:30"
+        sessions.invite(s, sid, "http://test")
+    assert "10:30" in chair.get(f"/koordinierungsstab/sitzung/{sid}").get_data(as_text=True)
+    with db.session() as s:
+        body = s.scalars(select(Message.body).where(Message.template == "session_invitation")).first()
+    assert f"{day:%d.%m.%Y} um 10:30 Uhr" in body
