@@ -1,4 +1,4 @@
-"""The command line as users and scripts call it (CONTRACT.md): real processes, real exit codes,
+"""The command line as users and scripts call it (README.md "Command line"): real processes, real exit codes,
 JSON alone on standard output."""
 
 import json
@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.data import OCA_CAMT053
+from tests.flows.test_demo import demo_home_once
 
 
 def grants(config, *args, stdin=None):
@@ -22,14 +23,10 @@ def grants(config, *args, stdin=None):
 
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory, template_db):
-    """One demo installation for the read-only tests of this module."""
-    import shutil
-
-    home = tmp_path_factory.mktemp("demo")
-    shutil.copy(template_db, home / "grants.db")
-    r = grants(home, "demo")
-    assert r.returncode == 0, r.stderr
-    assert "vorstand@nachbarschaft-schinkel.example" in r.stdout
+    """The session's one demo installation (tests/flows/test_demo.py reads it too); tests here
+    that change it only add what the others do not look at."""
+    home, out = demo_home_once(tmp_path_factory, template_db)
+    assert "vorstand@nachbarschaft-schinkel.example" in out
     return home
 
 
@@ -48,9 +45,23 @@ def test_init_is_safe_to_run_again(config):
     assert grants(config, "init").returncode == 0
 
 
-def test_demo_prints_passwords_once_and_is_safe_to_run_again(demo_home):
+def _dump(home) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(home / "grants.db") as con:
+        return list(con.iterdump())
+
+
+def test_demo_prints_passwords_once_and_is_safe_to_run_again(demo_home, tmp_path_factory, template_db):
+    out = demo_home_once(tmp_path_factory, template_db)[1]
+    lines = [line.split() for line in out.splitlines()[1:]]
+    assert {role for role, _, _ in lines} == {"admin", "staff", "chair", "committee", "finance", "applicant"}
+    assert len({password for _, _, password in lines}) == len(lines) == 12
+    before = _dump(demo_home)
     again = grants(demo_home, "demo")
     assert again.returncode == 0 and "already" in again.stdout
+    assert not any(password in again.stdout for _, _, password in lines)
+    assert _dump(demo_home) == before
 
 
 def test_demo_has_cases_in_every_state_and_json_is_clean(demo_home):
@@ -117,7 +128,7 @@ def test_commands_refuse_an_unmigrated_database(tmp_path):
     assert r.returncode == 1 and "grants init" in r.stderr
 
 
-def test_payout_file_statement_round_trip_through_the_cli(tmp_path, template_db):
+def test_payout_file_statement_round_trip_through_the_cli(tmp_path, demo_home):
     """What a cron job does: payout file -> the bank's statement -> import; again -> nothing changes."""
     import shutil
 
@@ -126,9 +137,7 @@ def test_payout_file_statement_round_trip_through_the_cli(tmp_path, template_db)
     from tests.camt_builder import N, T, statement
 
     home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(template_db, home / "grants.db")
-    assert grants(home, "demo").returncode == 0
+    shutil.copytree(demo_home, home, ignore=shutil.ignore_patterns("prefect"))
     released = [p for p in json.loads(grants(home, "finance", "payments", "--json").stdout)["payments"]
                 if p["state"] == "released"]
     assert len(released) >= 2
