@@ -44,6 +44,13 @@ def require_chair(actor: Actor) -> None:
         actor.require(Perm.CHAIR_SESSION)
 
 
+def _cutoff(starts_at: datetime, days: int) -> datetime:
+    """`days` calendar days before the sitting, at the same time of day in Berlin (across a change
+    to or from summer time that is 23 or 25 hours a day, not 24)."""
+    local = clock.local(starts_at)
+    return clock.at(local.date() - timedelta(days=days), local.time())
+
+
 def plan_session(db: Session, actor: Actor, committee_id: int, starts_at: datetime, *, place: str = "",
                  kind: str = "meeting", deadline_at: datetime | None = None) -> Sitting:
     """A session on the schedule or ad hoc; a written procedure (circulation) needs a deadline."""
@@ -53,7 +60,7 @@ def plan_session(db: Session, actor: Actor, committee_id: int, starts_at: dateti
         raise Invalid("Ein Umlaufverfahren braucht eine Frist.")
     number = (db.scalar(select(func.max(Sitting.number)).where(Sitting.committee_id == committee_id)) or 0) + 1
     m = Sitting(committee_id=committee_id, number=number, kind=kind, state="planned", starts_at=starts_at,
-                cutoff_at=starts_at - timedelta(days=committee.cutoff_days), deadline_at=deadline_at,
+                cutoff_at=_cutoff(starts_at, committee.cutoff_days), deadline_at=deadline_at,
                 place=place or committee.default_place)
     db.add(m)
     db.flush()
