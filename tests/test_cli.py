@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.data import OCA_CAMT053
-from tests.flows.test_demo import demo_home_once
+from tests.flows.test_demo import copy_home, demo_home_once
 
 
 def grants(config, *args, stdin=None):
@@ -130,14 +130,13 @@ def test_commands_refuse_an_unmigrated_database(tmp_path):
 
 def test_payout_file_statement_round_trip_through_the_cli(tmp_path, demo_home):
     """What a cron job does: payout file -> the bank's statement -> import; again -> nothing changes."""
-    import shutil
 
     from lxml import etree
 
     from tests.camt_builder import N, T, statement
 
     home = tmp_path / "home"
-    shutil.copytree(demo_home, home, ignore=shutil.ignore_patterns("prefect"))
+    copy_home(demo_home, home)
     released = [p for p in json.loads(grants(home, "finance", "payments", "--json").stdout)["payments"]
                 if p["state"] == "released"]
     assert len(released) >= 2

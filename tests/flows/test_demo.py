@@ -60,6 +60,16 @@ def demo_home_once(tmp_path_factory, template_db) -> tuple[Path, str]:
     return _made["home"]
 
 
+def copy_home(source: Path, target: Path) -> None:
+    """A copy of a demo home to change: the database through SQLite's backup (a file copy can meet
+    the write-ahead log's side files vanishing as another connection closes), the files as they are."""
+    import sqlite3
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("prefect", "grants.db*"))
+    with sqlite3.connect(source / "grants.db") as src, sqlite3.connect(target / "grants.db") as dst:
+        src.backup(dst)
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, template_db) -> Path:
     return demo_home_once(tmp_path_factory, template_db)[0]

@@ -146,13 +146,13 @@ def test_screening_knows_the_next_session_the_case_can_reach(db, world):
     case_id = _submit(db, world)                       # starts in 40 days
     with db.session() as s:
         committee_id = s.scalar(select(Committee.id))
-        at = clock.now().replace(hour=13, minute=0, second=0, microsecond=0)
-        s.add(Sitting(committee_id=committee_id, number=7, starts_at=at + timedelta(days=60),
-                      cutoff_at=at + timedelta(days=55)))
-        s.add(Sitting(committee_id=committee_id, number=6, starts_at=at + timedelta(days=3),   # agenda closed
-                      cutoff_at=at - timedelta(hours=1)))
+        now = clock.now()
+        s.add(Sitting(committee_id=committee_id, number=7, starts_at=now + timedelta(days=60),
+                      cutoff_at=now + timedelta(days=55)))
+        s.add(Sitting(committee_id=committee_id, number=6, starts_at=now + timedelta(days=3),   # agenda closed
+                      cutoff_at=now - timedelta(hours=1)))
     with db.session() as s:
         facts, rules = screening.gather(s, s.get(Application, case_id))
-        assert facts.next_decision_on == (at + timedelta(days=60)).date()
+        assert facts.next_decision_on == clock.local_date(now + timedelta(days=60))
         verdict = screening.rules_.project_dates(facts, rules)
         assert verdict.result == "warn" and "erst nach der Entscheidung" in verdict.reason
