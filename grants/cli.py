@@ -85,7 +85,7 @@ def demo():
     # the demo's flows run here, as `grants serve` runs them: on a local Prefect server (whose run
     # history `grants serve` shows later) unless PREFECT_API_URL names one
     use_environment(config)             # before Prefect is imported
-    from grants.engine.prefect_server import PrefectServer
+    from grants.engine.prefect_server import PrefectServer, flush_run_logs
     from grants.engine.runner import JobRunner
 
     runtime.install(config, db)
@@ -105,9 +105,7 @@ def demo():
         if runner:
             runner.stop()
         if server and server.proc is not None:
-            from prefect.logging.handlers import APILogWorker
-
-            APILogWorker.drain_all(timeout=5)     # the runs' last log lines, while the server listens
+            flush_run_logs()                      # the runs' last log lines, while the server listens
             server.stop()
         db.dispose()
     click.echo("Demo users (passwords are shown only this once):")

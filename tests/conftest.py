@@ -142,9 +142,9 @@ def prefect_harness(tmp_path_factory):
             with prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()):
                 yield server
     finally:
-        from prefect.logging.handlers import APILogWorker
+        from grants.engine.prefect_server import flush_run_logs
 
-        APILogWorker.drain_all(timeout=5)      # the runs' last log lines, while the server listens
+        flush_run_logs()                         # the runs' last log lines, while the server listens
         server.stop()
 
 

@@ -117,3 +117,13 @@ class PrefectServer:
                 pass
 
 
+def flush_run_logs(timeout: float = 5) -> None:
+    """Send the flow runs' last log lines to the server before it stops. Prefect's worker hands back
+    a coroutine where this thread has an event loop; then the lines are dropped, not awaited."""
+    import inspect
+
+    from prefect.logging.handlers import APILogWorker
+
+    result = APILogWorker.drain_all(timeout=timeout)
+    if inspect.iscoroutine(result):
+        result.close()
