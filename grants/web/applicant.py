@@ -19,7 +19,7 @@ from grants.services.errors import ServiceError
 from grants.web import wizard
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
-from grants.web.util import config, db, page_cache, reading, wake_engine
+from grants.web.util import config, db, page_cache, page_number, reading, wake_engine
 
 bp = Blueprint("applicant", __name__, url_prefix="/antrag")
 
@@ -30,10 +30,7 @@ PAGE = 50
 @bp.get("/")
 @requires(Perm.APPLY)
 def home():
-    page_arg = request.args.get("page", "1")
-    if not page_arg.isdigit() or int(page_arg) < 1:
-        abort(404)
-    page = int(page_arg)
+    page = page_number()
     orgs = tuple(sorted(g.actor.org_ids))
 
     def read(r):

@@ -8,7 +8,7 @@ from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.services import queries
 from grants.web.access import requires
-from grants.web.util import page_cache, reading
+from grants.web.util import page_cache, page_number, reading
 
 bp = Blueprint("staff", __name__, url_prefix="/fachdienst")
 
@@ -21,10 +21,7 @@ def home():
     state = request.args.get("state") or None
     if state is not None and state not in {s.value for s in State}:
         abort(404)
-    page_arg = request.args.get("page", "1")
-    if not page_arg.isdigit() or int(page_arg) < 1:
-        abort(404)
-    page = int(page_arg)
+    page = page_number()
     def read(r):
         r.depends("cases")
         return (queries.count_by_state(r.session),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request
+from flask import abort, current_app, g, request
 
 from grants.config import Config
 from grants.db import Database
@@ -61,3 +61,15 @@ def safe_next(target: str | None, default: str) -> str:
 
 def actor():
     return g.actor
+
+
+MAX_PAGE = 100_000
+
+
+def page_number() -> int:
+    """?page= of a list: a plain number from 1 on; anything else (letters, "²", a number too
+    large for the database's OFFSET) is a page that does not exist, not a server error."""
+    arg = request.args.get("page", "1")
+    if not (arg.isascii() and arg.isdigit()) or not 1 <= int(arg) <= MAX_PAGE:
+        abort(404)
+    return int(arg)

@@ -163,3 +163,12 @@ def test_the_admin_page_names_roles_and_job_states_in_words(client, world):
     # e-mail, name, role, active: the test accounts are named like their roles, the role is in words
     assert "<td>chair@test.example</td><td>chair</td><td>Vorsitz Koordinierungsstab</td>" in page
     assert "<td>applicant_a</td><td>Antragstellende Organisation</td>" in page and "queued" not in page
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "0", "-1", "zwei", "²", "1e3", "100001"])
+@pytest.mark.parametrize("user, path", [("applicant_a", "/antrag/"), ("staff", "/fachdienst/")])
+def test_a_list_page_that_cannot_exist_is_a_404_not_a_server_error(client, world, user, path, page):
+    login(client, f"{user}@test.example")
+    r = client.get(path, query_string={"page": page})
+    assert r.status_code == 404
+    assert client.get(path, query_string={"page": "2"}).status_code == 200
