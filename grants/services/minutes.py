@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants import clock
@@ -90,6 +90,11 @@ def context(db: Session, session_id: int) -> dict:
             "quorum": (f"gegeben ({q.present_voting} von {q.voting_members} stimmberechtigten Mitgliedern)" if q.reached
                        else f"nicht gegeben ({q.present_voting} von {q.voting_members})"),
             "items": items, "signatures": signatures}
+
+
+def signature_count(db: Session, session_id: int) -> int:
+    return db.scalar(select(func.count()).select_from(MinutesSignature)
+                     .where(MinutesSignature.session_id == session_id)) or 0
 
 
 def sign(db: Session, actor: Actor, session_id: int) -> MinutesSignature:

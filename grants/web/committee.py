@@ -263,16 +263,21 @@ def close(session_id: int):
 @bp.post("/sitzung/<int:session_id>/niederschrift/unterschreiben")
 @requires(Perm.COMMITTEE_VIEW)
 def sign_minutes(session_id: int):
+    signed = []
 
     def run(s):
+        before = minutes.signature_count(s, session_id)
         minutes.sign(s, g.actor, session_id)
+        if minutes.signature_count(s, session_id) > before:
+            signed.append(True)
     EmptyForm()
     response = _act(session_id, run, gettext("Die Niederschrift ist unterschrieben."))
-    with db().session() as s:
-        data = minutes.context(s, session_id)
-    pdf, docx_bytes = minutes.render_minutes(data)
-    with db().session() as s:
-        minutes.store(s, config().storage, session_id, pdf, docx_bytes)
+    if signed:          # a refused or repeated signature changes nothing: no new version of the minutes
+        with db().session() as s:
+            data = minutes.context(s, session_id)
+        pdf, docx_bytes = minutes.render_minutes(data)
+        with db().session() as s:
+            minutes.store(s, config().storage, session_id, pdf, docx_bytes)
     return response
 
 

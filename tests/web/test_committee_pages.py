@@ -4,10 +4,10 @@ conflicted member is excluded and sees it; other roles are denied."""
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grants import clock
-from grants.models import AgendaItem, Application, Sitting
+from grants.models import AgendaItem, Application, Letter, Sitting
 from tests.flows.test_session_flow import _committee, _ready_case
 from tests.web.helpers import csrf, login
 
@@ -60,6 +60,17 @@ def test_chair_runs_a_session_members_vote(app, world, db):
         assert s.get(Sitting, sid).state == "closed"
         assert s.scalar(select(AgendaItem.outcome).where(AgendaItem.id == item_id)) == "approve"
         assert s.get(Application, case_id).state == "on_agenda"       # the decision flow moves it next
+    # only the chair and the minute-taker sign; a refused or repeated signature makes no new minutes
+    sign = f"{url}/niederschrift/unterschreiben"
+    for _ in range(2):
+        r = m2.post(sign, data={"csrf_token": t2}, follow_redirects=True)
+        assert "unterschreiben der Vorsitz und die Schriftführung" in r.get_data(as_text=True)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Letter).where(Letter.kind == "minutes")) == 0
+    for _ in range(2):
+        chair.post(sign, data={"csrf_token": token})
+    with db.session() as s:
+        assert s.scalars(select(Letter.version).where(Letter.kind == "minutes")).all() == [1]
 
 
 def test_written_procedure_in_the_web(app, world, db):
