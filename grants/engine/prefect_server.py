@@ -82,8 +82,10 @@ class PrefectServer:
         env = {**os.environ, **prefect_environment(self.home)}
         env.pop("PREFECT_API_URL", None)
         logf = open(self.home / "server.log", "ab")  # noqa: SIM115 - the server's stdout for its whole life
+        # through the watch: the server ends with this process, also when it is killed (prefect_watch)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(port)],
+            [sys.executable, "-m", "grants.engine.prefect_watch", str(os.getpid()),
+             sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(port)],
             env=env, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
