@@ -48,7 +48,10 @@ def use_client_environment(config) -> None:
 
 
 def _port_free(host: str, port: int) -> bool:
+    """Nobody listens there. SO_REUSEADDR as the server itself binds: connections of a server that
+    just stopped, still in TIME_WAIT, do not keep the port (else every restart took the next one)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
             return True

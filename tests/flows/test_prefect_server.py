@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.request
 
+from grants.engine.prefect_server import _port_free
+
 SCRIPT = """
 import sys, time
 from pathlib import Path
@@ -50,7 +52,7 @@ def test_a_killed_grants_process_takes_its_prefect_server_along(tmp_path):
                              stdout=subprocess.PIPE, text=True, env=env)
     try:
         port, watch = map(int, owner.stdout.readline().split())
-        assert _answers(port)
+        assert _answers(port) and not _port_free("127.0.0.1", port)
         os.kill(owner.pid, signal.SIGKILL)
         owner.wait(10)
         deadline = time.monotonic() + 40
@@ -58,8 +60,7 @@ def test_a_killed_grants_process_takes_its_prefect_server_along(tmp_path):
             time.sleep(0.5)
         assert not _answers(port), "the Prefect server outlived the process that started it"
         assert not _alive(watch)
-        with socket.socket() as s:           # its port is free for the next start
-            s.bind(("127.0.0.1", port))
+        assert _port_free("127.0.0.1", port)         # the next start takes the same port
     finally:
         if owner.poll() is None:
             owner.kill()
