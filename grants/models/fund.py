@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grants import clock
@@ -51,10 +51,10 @@ class PayoutRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"))
-    state: Mapped[str] = mapped_column(String(20), default="prepared")  # prepared | released | sent
+    state: Mapped[str] = mapped_column(String(20), default="prepared")  # prepared | released | sent | cancelled
     prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    message_id: Mapped[str | None] = mapped_column(String(35), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(35), index=True)   # one file may carry several runs
     file_path: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -82,3 +82,25 @@ class Payout(Base):
     return_reason: Mapped[str | None] = mapped_column(String(10))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class ManualBooking(Base):
+    """A booking finance enters by hand (a donation, a reclassified credit). Each form carries its
+    own key, so a double click or a reload books once; from the fund's `four_eyes_from` on it
+    waits for a second finance person before it reaches the ledger."""
+
+    __tablename__ = "manual_booking"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))                       # donation | reclassify
+    amount: Mapped[Decimal] = mapped_column(Money)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | booked | refused
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))

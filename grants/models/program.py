@@ -24,6 +24,8 @@ class Fund(Base):
     iban: Mapped[str] = mapped_column(String(34), unique=True)
     bic: Mapped[str | None] = mapped_column(String(11))
     account_holder: Mapped[str] = mapped_column(String(140))
+    # manual donations and reclassifications from this amount on need a second finance person
+    four_eyes_from: Mapped[Decimal] = mapped_column(Money, default=Decimal("1000.00"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from grants import clock
 from grants.domain.roles import Perm
 from grants.models import Application, BankEntry, BankStatement, LedgerEntry, Payout
-from grants.services import audit, reclaims
+from grants.services import audit, ledger, reclaims
 from grants.services.actor import Actor
 from grants.services.errors import Conflict, Invalid, NotFound
 from grants.services.statements import follow_money
@@ -26,6 +26,7 @@ def open_items(db: Session, limit: int = 200) -> list[BankEntry]:
 def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: str = "",
            payout_id: int | None = None, note: str = "") -> BankEntry:
     actor.require(Perm.FINANCE_PREPARE)
+    ledger.serialise(db)          # two clicks or two clerks: the second finds it assigned
     entry = db.get(BankEntry, entry_id)
     if entry is None:
         raise NotFound("Diese Buchung gibt es nicht.")
@@ -34,6 +35,8 @@ def assign(db: Session, actor: Actor, entry_id: int, kind: str, *, file_number: 
     allowed = CREDIT_CHOICES if entry.credit else DEBIT_CHOICES
     if kind not in allowed:
         raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
+    if entry.amount <= 0 and kind != "other":
+        raise Invalid("Eine Buchung über 0,00 € bewegt kein Geld; ordnen Sie sie bitte als „Sonstiges“ zu.")
     statement = db.get_one(BankStatement, entry.statement_id)
     booked_on = entry.booking_date or clock.today()
     base = {"fund_id": statement.fund_id, "amount": entry.amount, "booked_on": booked_on, "bank_entry_id": entry.id,

@@ -14,7 +14,7 @@ from grants.domain.roles import Perm
 from grants.models import Application, BankEntry, LedgerEntry, Payout, PayoutRun
 from grants.services import audit, reclaims
 from grants.services.errors import Conflict, Invalid, NotFound
-from grants.services.ledger import balances
+from grants.services.ledger import balances, serialise
 
 
 def payouts(db: Session, state: str | None = None) -> list[tuple[Payout, str | None]]:
@@ -33,6 +33,7 @@ def record_donation(db: Session, actor, fund_id: int, donor: str, booked_on, amo
     actor.require(Perm.FINANCE_PREPARE)
     if amount <= 0:
         raise Invalid("Der Betrag muss größer als 0 sein.")
+    serialise(db)
     if not donor.strip():
         raise Invalid("Bitte geben Sie an, wer gespendet hat.")
     entry = LedgerEntry(fund_id=fund_id, kind="donation", amount=amount, booked_on=booked_on,
@@ -130,6 +131,7 @@ def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_nu
     """A credit booked as a donation was something else: reverse it (never edit) and book it anew."""
 
     actor.require(Perm.FINANCE_PREPARE)
+    serialise(db)
     entry = db.get(LedgerEntry, entry_id)
     if entry is None or entry.kind != "donation":
         raise NotFound("Diese Spende gibt es nicht.")

@@ -72,16 +72,24 @@ def refunded(db: Session, case_id: int) -> Decimal:
     return net_by_kind(db, case_id).get("refund", ZERO)
 
 
+def serialise(db: Session) -> None:
+    """Every action that moves or binds money runs one at a time: call this first in its unit of
+    work, before reading what it decides on. PostgreSQL: the fund rows are locked until the
+    transaction ends (in id order, so two callers never deadlock), and at READ COMMITTED every
+    statement after the lock sees what the previous holder committed. SQLite: every writing
+    transaction already begins IMMEDIATE (grants.db), so writers queue and nothing is needed."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(Fund.id).order_by(Fund.id).with_for_update())
+
+
 def commit_grant(db: Session, actor, application_id: int, amount: Decimal) -> LedgerEntry:
     """Bind money for an approved grant. Never beyond what is available, also when several
-    approvals run at once: the fund row is locked (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
-    every transaction here begins IMMEDIATE, so writers queue). Safe to call twice."""
+    approvals run at once (serialise). Safe to call twice."""
+    serialise(db)
     case = db.get(Application, application_id)
     if case is None:
         raise Invalid("Diesen Antrag gibt es nicht.")
     fund = fund_for_program(db, case.program_id)
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
     existing = db.scalar(select(LedgerEntry).where(LedgerEntry.application_id == case.id,
                                                    LedgerEntry.kind == "commitment"))
     if existing is not None:

@@ -19,11 +19,14 @@ from grants.domain.roles import Perm
 from grants.domain.sepa import end_to_end_id, missing_payee_details, remittance_for
 from grants.domain.workflow import State
 from grants.models import Application, Fund, Organisation, Payout, PayoutRun, Program
-from grants.services import audit
+from grants.services import audit, ledger
 from grants.services.actor import Actor
-from grants.services.errors import Conflict, Forbidden, Invalid
+from grants.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 OPEN_STATES = ("due", "released", "sent", "booked")
+# a grant is paid once its letter went out; a payout the bank returned later (the project ran, the
+# proof is due) is owed again. Closed cases and reclaims are settled by a person.
+PAYABLE_STATES = tuple(s.value for s in (State.LETTER_SENT, State.PAID, State.REPORT_DUE, State.REPORT_SUBMITTED))
 
 
 def owed(db: Session, case: Application) -> Decimal:
@@ -47,6 +50,7 @@ def plan(db: Session, actor: Actor) -> list[Payout]:
     still owed money (also after a returned payout, to the organisation's current account)."""
     if not actor.is_system:
         actor.require(Perm.FINANCE_PREPARE)
+    ledger.serialise(db)          # a second click waits, then finds nothing owed
     created = []
     for case, org, program in _owed_cases(db):
         amount = owed(db, case)
@@ -72,7 +76,7 @@ def _owed_cases(db: Session):
     return db.execute(select(Application, Organisation, Program)
                       .join(Organisation, Organisation.id == Application.organisation_id)
                       .join(Program, Program.id == Application.program_id)
-                      .where(Application.state == State.LETTER_SENT.value, Application.granted.is_not(None))
+                      .where(Application.state.in_(PAYABLE_STATES), Application.granted.is_not(None))
                       .order_by(Application.id)).all()
 
 
@@ -99,6 +103,7 @@ def blocked(db: Session) -> list[Blocked]:
 
 def prepare_run(db: Session, actor: Actor, payout_ids: list[int] | None = None) -> PayoutRun:
     actor.require(Perm.FINANCE_PREPARE)
+    ledger.serialise(db)
     stmt = select(Payout).where(Payout.state == "due", Payout.run_id.is_(None))
     if payout_ids is not None:
         stmt = stmt.where(Payout.id.in_(payout_ids))
@@ -117,9 +122,12 @@ def prepare_run(db: Session, actor: Actor, payout_ids: list[int] | None = None) 
 def release_run(db: Session, actor: Actor, run_id: int) -> PayoutRun:
     """The second pair of eyes: somebody other than the preparer releases the run."""
     actor.require(Perm.FINANCE_RELEASE)
+    ledger.serialise(db)
     run = db.get(PayoutRun, run_id)
     if run is None:
-        raise Invalid("Diesen Zahllauf gibt es nicht.")
+        raise NotFound("Diesen Zahllauf gibt es nicht.")
+    if run.state == "cancelled":
+        raise Conflict("Dieser Zahllauf ist storniert.")
     if run.state != "prepared":
         raise Conflict("Dieser Zahllauf ist schon freigegeben.")
     if run.prepared_by_id == actor.user_id:
@@ -129,6 +137,36 @@ def release_run(db: Session, actor: Actor, run_id: int) -> PayoutRun:
         p.state = "released"
     audit.record(db, actor, "payout_run_released", obj=run)
     return run
+
+
+def cancel_run(db: Session, actor: Actor, run_id: int, reason: str) -> PayoutRun:
+    """Take back a run that is prepared or released but not yet in a SEPA file: its payouts are
+    due again and can go into another run. A run in a file is with the bank and stays."""
+    actor.require(Perm.FINANCE_PREPARE)
+    if not reason.strip():
+        raise Invalid("Bitte geben Sie eine Begründung an.")
+    ledger.serialise(db)
+    run = db.get(PayoutRun, run_id)
+    if run is None:
+        raise NotFound("Diesen Zahllauf gibt es nicht.")
+    if run.state == "cancelled":
+        raise Conflict("Dieser Zahllauf ist schon storniert.")
+    if run.state not in ("prepared", "released"):
+        raise Conflict("Dieser Zahllauf ist schon an die Bank übergeben und kann nicht mehr storniert werden.")
+    back = []
+    for p in db.scalars(select(Payout).where(Payout.run_id == run.id, Payout.state.in_(("due", "released")))):
+        p.state, p.run_id = "due", None
+        back.append(p.id)
+    run.state = "cancelled"
+    audit.record(db, actor, "payout_run_cancelled", obj=run, reason=reason.strip(), data={"payouts": back})
+    return run
+
+
+def run_totals(db: Session, run_ids: Sequence[int]) -> dict[int, tuple[int, Decimal]]:
+    """How many payouts each run holds and their sum, for the person who releases it."""
+    rows = db.execute(select(Payout.run_id, func.count(), func.sum(Payout.amount))
+                      .where(Payout.run_id.in_(run_ids)).group_by(Payout.run_id))
+    return {run_id: (n, Decimal(total or 0)) for run_id, n, total in rows}
 
 
 @dataclass
@@ -151,6 +189,7 @@ def write_file(db: Session, actor: Actor, out: Path, *, execution_date: date | N
     written next to its target and renamed into place only if everything else worked."""
     if not actor.is_system:
         actor.require(Perm.FINANCE_RELEASE)
+    ledger.serialise(db)          # two clicks never put one payout into two files
     rows = db.execute(select(Payout, Application, Organisation, Fund)
                       .join(Application, Application.id == Payout.application_id)
                       .join(Organisation, Organisation.id == Application.organisation_id)

@@ -3,18 +3,28 @@ file, bank statements and the queue of entries waiting for a person, the ledger 
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 
 from grants import clock
 from grants.domain.roles import Perm
-from grants.models import Application, FlowJob, LedgerEntry, Payout, PayoutRun, User
-from grants.services import bank_queue, ledger, ledger_export, payouts, statements
+from grants.models import Application, FlowJob, LedgerEntry, ManualBooking, Payout, PayoutRun, User
+from grants.services import bank_queue, ledger, ledger_export, manual_bookings, payouts, statements
 from grants.services import fund as fund_service
 from grants.services.errors import ServiceError
 from grants.web.access import requires
-from grants.web.finance_forms import AssignForm, DonationForm, ReclassifyForm, StatementUploadForm
+from grants.web.finance_forms import (
+    AssignForm,
+    CancelRunForm,
+    DecideBookingForm,
+    DonationForm,
+    ReclassifyForm,
+    StatementUploadForm,
+)
 from grants.web.forms import EmptyForm
 from grants.web.util import config, db, wake_engine
 
@@ -49,13 +59,16 @@ def donation():
     if form.validate_on_submit():
         try:
             with db().session() as s:
-                fund_service.record_donation(s, g.actor, _fund(s).id, form.donor.data, form.booked_on.data,
-                                             form.amount.parsed, form.purpose.data or "")
+                booking = manual_bookings.propose_donation(
+                    s, g.actor, _fund(s).id, form.request_key.data or "", donor=form.donor.data,
+                    booked_on=form.booked_on.data, amount=form.amount.parsed, purpose=form.purpose.data or "")
+                waiting = booking.state == "pending"
         except ServiceError as e:
             form.form_errors.append(gettext(e.msgid, **e.params))
         else:
-            flash(gettext("Die Spende ist gebucht."), "info")
-            return redirect(url_for("finance.home"))
+            flash(gettext("Die Spende ist erfasst. Ab diesem Betrag bucht sie erst die Bestätigung durch eine "
+                          "zweite Person.") if waiting else gettext("Die Spende ist gebucht."), "info")
+            return redirect(url_for("finance.donations") if waiting else url_for("finance.home"))
     return render_template("finance/donation.html", form=form), 400 if request.method == "POST" else 200
 
 
@@ -67,12 +80,17 @@ def donations():
         if form.validate_on_submit():
             try:
                 with db().session() as s:
-                    fund_service.reclassify_donation(s, g.actor, int(form.entry_id.data or 0), form.kind.data,
-                                                     file_number=form.file_number.data or "", reason=form.reason.data)
+                    booking = manual_bookings.propose_reclassification(
+                        s, g.actor, form.request_key.data or "", int(form.entry_id.data or 0), form.kind.data,
+                        file_number=form.file_number.data or "", reason=form.reason.data)
+                    waiting = booking.state == "pending"
             except ServiceError as e:
                 flash(gettext(e.msgid, **e.params), "error")
+            except ValueError:
+                flash(gettext("Diese Spende gibt es nicht."), "error")
             else:
-                flash(gettext("Die Spende ist umgebucht (Storno und neue Buchung)."), "info")
+                flash(gettext("Die Umbuchung wartet auf die Bestätigung durch eine zweite Person.") if waiting
+                      else gettext("Die Spende ist umgebucht (Storno und neue Buchung)."), "info")
         else:
             flash(gettext("Bitte geben Sie eine Begründung an."), "error")
         return redirect(url_for("finance.donations"))
@@ -81,7 +99,31 @@ def donations():
         rows = s.scalars(select(LedgerEntry).where(LedgerEntry.fund_id == fund.id, LedgerEntry.kind == "donation")
                          .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()).limit(200)).all()
         reversed_ids = set(s.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.is_not(None))))
-    return render_template("finance/donations.html", rows=rows, reversed_ids=reversed_ids, form=form)
+        pending = s.execute(select(ManualBooking, User.email).outerjoin(User, User.id == ManualBooking.proposed_by_id)
+                            .where(ManualBooking.state == "pending").order_by(ManualBooking.id)).all()
+    return render_template("finance/donations.html", rows=rows, reversed_ids=reversed_ids, form=form,
+                           waiting=pending, decide=DecideBookingForm(), me=g.user.id, new_key=lambda: secrets.token_hex(16))
+
+
+@bp.post("/buchungen/<int:booking_id>/<any(bestaetigen,ablehnen):verb>")
+@requires(Perm.FINANCE_PREPARE)
+def decide_booking(booking_id: int, verb: str):
+    form = DecideBookingForm()
+    if not form.validate_on_submit():
+        flash(gettext("Bitte geben Sie eine Begründung an."), "error")
+        return redirect(url_for("finance.donations"))
+    try:
+        with db().session() as s:
+            if verb == "bestaetigen":
+                manual_bookings.confirm(s, g.actor, booking_id)
+            else:
+                manual_bookings.refuse(s, g.actor, booking_id, form.note.data or "")
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+    else:
+        flash(gettext("Die Buchung ist bestätigt und gebucht.") if verb == "bestaetigen"
+              else gettext("Die Buchung ist abgelehnt und nicht gebucht."), "info")
+    return redirect(url_for("finance.donations"))
 
 
 @bp.get("/auszahlungen")
@@ -90,10 +132,13 @@ def payout_list():
     with db().session() as s:
         rows = fund_service.payouts(s)
         runs = s.execute(select(PayoutRun, User.email).outerjoin(User, User.id == PayoutRun.prepared_by_id)
-                         .where(PayoutRun.state == "prepared").order_by(PayoutRun.id)).all()
+                         .where(PayoutRun.state.in_(("prepared", "released"))).order_by(PayoutRun.id)).all()
+        totals = payouts.run_totals(s, [r.id for r, _ in runs])
+        files = s.scalars(select(PayoutRun).where(PayoutRun.state == "sent", PayoutRun.file_path.is_not(None))
+                          .order_by(PayoutRun.id.desc()).limit(20)).all()
         blocked = payouts.blocked(s)
-    return render_template("finance/payouts.html", rows=rows, runs=runs, form=EmptyForm(),
-                           me=g.user.id, blocked=blocked)
+    return render_template("finance/payouts.html", rows=rows, runs=runs, totals=totals, files=files,
+                           form=EmptyForm(), cancel=CancelRunForm(), me=g.user.id, blocked=blocked)
 
 
 def _act(fn, ok_message: str):
@@ -124,6 +169,31 @@ def prepare():
 @requires(Perm.FINANCE_RELEASE)
 def release(run_id: int):
     return _act(lambda s: payouts.release_run(s, g.actor, run_id), gettext("Der Zahllauf ist freigegeben."))
+
+
+@bp.post("/auszahlungen/zahllauf/<int:run_id>/stornieren")
+@requires(Perm.FINANCE_PREPARE)
+def cancel_run(run_id: int):
+    form = CancelRunForm()
+    if not form.validate_on_submit():
+        flash(gettext("Bitte geben Sie eine Begründung an."), "error")
+        return redirect(url_for("finance.payout_list"))
+    return _act(lambda s: payouts.cancel_run(s, g.actor, run_id, form.reason.data),
+                gettext("Der Zahllauf ist storniert; seine Auszahlungen sind wieder fällig."))
+
+
+@bp.get("/auszahlungen/zahllauf/<int:run_id>/sepa-datei")
+@requires(Perm.FINANCE_RELEASE)
+def run_file(run_id: int):
+    """A file written before, again: a double click or a lost download must not mean a second file."""
+    folder = (config().storage / "payout-files").resolve()
+    with db().read() as s:
+        run = s.get(PayoutRun, run_id)
+        path = Path(run.file_path).resolve() if run is not None and run.file_path else None
+    if path is None or path.parent != folder or not path.is_file():
+        abort(404)
+    return Response(path.read_bytes(), mimetype="application/xml",
+                    headers={"Content-Disposition": f"attachment; filename={path.name}"})
 
 
 @bp.post("/auszahlungen/sepa-datei")

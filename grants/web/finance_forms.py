@@ -1,5 +1,6 @@
 """Forms of the finance front door."""
 
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -29,6 +30,8 @@ class DonationForm(FlaskForm):
     amount = StringField(_l("Betrag in Euro"), validators=[DataRequired(_l("Bitte geben Sie einen Betrag an.")),
                                                           amount_validator], render_kw={"inputmode": "decimal"})
     purpose = TextAreaField(_l("Verwendungszweck"), validators=[Optional(), Length(max=1000)])
+    # one key per form shown: the same form sent twice (double click, reload) books once
+    request_key = HiddenField(default=lambda: secrets.token_hex(16))
 
 
 class StatementUploadForm(FlaskForm):
@@ -51,5 +54,15 @@ class ReclassifyForm(FlaskForm):
     kind = SelectField(_l("Richtig ist"), choices=[("refund", _l("Rückzahlung zu einem Antrag")),
                                                    ("other", _l("Sonstiges (nicht fondsrelevant)"))])
     file_number = StringField(_l("Aktenzeichen (bei Rückzahlung)"), validators=[Optional(), Length(max=20)])
+    reason = StringField(_l("Begründung"), validators=[DataRequired(_l("Bitte geben Sie eine Begründung an.")),
+                                                      Length(max=500)])
+    request_key = HiddenField()
+
+
+class DecideBookingForm(FlaskForm):
+    note = StringField(_l("Begründung (bei Ablehnung)"), validators=[Optional(), Length(max=500)])
+
+
+class CancelRunForm(FlaskForm):
     reason = StringField(_l("Begründung"), validators=[DataRequired(_l("Bitte geben Sie eine Begründung an.")),
                                                       Length(max=500)])

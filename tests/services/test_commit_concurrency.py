@@ -1,38 +1,17 @@
 """Many approvals race for a fund that covers only some of them: the fund is never overdrawn
 (SQLite and PostgreSQL)."""
 
-import os
 import threading
 from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, select
 
-from grants.db import Database, make_engine
-from grants.migrate import upgrade
 from grants.models import Application, LedgerEntry, Program
 from grants.services import applications, ledger
 from grants.services.actor import Actor
 from grants.services.errors import Conflict
 from tests.factories import actor_for, build_world
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def race_db(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        url = os.environ.get("GRANTS_TEST_PG_URL")
-        if not url:
-            pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        engine.dispose()
-    upgrade(url)
-    db = Database(url)
-    yield db
-    db.dispose()
 
 
 def test_racing_approvals_never_overdraw_the_fund(race_db):

@@ -104,6 +104,7 @@ def approved_not_committed(db: Session, fund_id: int, except_item: int | None = 
          .join(Application, Application.id == AgendaItem.application_id)
          .join(Program, Program.id == Application.program_id)
          .where(Program.fund_id == fund_id, AgendaItem.outcome.in_(("approve", "approve_partly")),
+                Application.state != "withdrawn",
                 ~select(Decision.id).where(Decision.agenda_item_id == AgendaItem.id).exists()))
     if except_item is not None:
         q = q.where(AgendaItem.id != except_item)
@@ -163,9 +164,12 @@ def conclude_item(db: Session, actor: Actor, item_id: int) -> AgendaItem:
     """Count the votes on the motion; a carried motion is the item's outcome. A failed motion
     leaves the item open for another motion."""
     sessions.require_chair(actor)
+    ledger.serialise(db)          # two items counted at once must not both take the last euros
     item = db.get(AgendaItem, item_id)
     if item is None or item.motion is None:
         raise Conflict("Es gibt keinen Beschlussvorschlag.")
+    if item.outcome is not None:                          # counted already (a double click)
+        raise Conflict("Über diesen Punkt ist schon entschieden.")
     q = sessions.quorum_of(db, item.session_id)
     if not q.reached:
         raise Conflict("Der Koordinierungsstab ist nicht beschlussfähig: %(present)d von %(needed)d nötigen "
