@@ -76,7 +76,8 @@ def context(db: Session, session_id: int) -> dict:
             motions[-1]["amount"] = render.euro(item.motion_amount)
         items.append({"position": item.position, "title": case.title, "file_number": case.file_number,
                       "organisation": org.name, "requested": render.euro(case.requested), "recusals": recusals,
-                      "motions": motions, "outcome": OUTCOMES.get(item.outcome, item.outcome),
+                      "motions": motions,
+                      "outcome": _outcome(item.outcome, case.state),
                       "reasons": item.motion_reasons})
     signatures = [f"{'Vorsitz' if s.capacity == 'chair' else 'Schriftführung'}: {u.name}, "
                   f"elektronisch unterschrieben am {clock.local(s.signed_at).strftime('%d.%m.%Y %H:%M')}"
@@ -90,6 +91,13 @@ def context(db: Session, session_id: int) -> dict:
             "quorum": (f"gegeben ({q.present_voting} von {q.voting_members} stimmberechtigten Mitgliedern)" if q.reached
                        else f"nicht gegeben ({q.present_voting} von {q.voting_members})"),
             "items": items, "signatures": signatures}
+
+
+def _outcome(outcome: str | None, case_state: str) -> str | None:
+    words = OUTCOMES.get(outcome, outcome) if outcome else outcome
+    if words and case_state == "withdrawn":
+        words += " – nicht vollzogen: der Antrag wurde vor Abschluss der Sitzung zurückgezogen"
+    return words
 
 
 def signature_count(db: Session, session_id: int) -> int:

@@ -301,3 +301,52 @@ def test_a_written_procedure_does_not_approve_past_the_fund(db, world):
         assert s.get(AgendaItem, items[a]).outcome == "approve"
         item_b = s.get(AgendaItem, items[b])
         assert item_b.outcome == "defer" and "Fonds reicht" in item_b.motion_reasons
+
+
+def test_a_case_withdrawn_after_its_vote_gets_no_decision_money_or_letter(db, world):
+    """An application can be withdrawn until it is decided (the Bescheid needs it): the vote stays
+    in the minutes, but nothing is bound, no Bescheid is written, the applicant gets no approval."""
+    from grants.models import FlowJob
+    from grants.services import minutes
+
+    committee_id, users, members = _committee(db, world)
+    gone = _ready_case(db, world, "Zurückgezogen", "2800.00")
+    kept = _ready_case(db, world, "Bleibt", "1000.00")
+    chair = actor_for(db, users["chair"])
+    applicant = actor_for(db, world.users["applicant_a"])
+    with db.session() as s:
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
+        items = sessions.build_agenda(s, m.id)
+        sessions.invite(s, m.id, "http://x")
+        sessions.open_session(s, chair, m.id)
+        for k in ("chair", "m1", "m2", "m3"):
+            sessions.set_attendance(s, chair, m.id, members[k], True)
+        for item in items:
+            voting.set_motion(s, chair, item.id, "approve")
+            for k in ("chair", "m1", "m2"):
+                voting.cast_vote(s, chair, item.id, members[k], "yes")
+            voting.conclude_item(s, chair, item.id)
+        session_id = m.id
+    with db.session() as s:
+        cases.transition(s, s.get(Application, gone), "withdraw", applicant)
+        # what the withdrawn approval held is free again before the decision flow runs
+        assert voting.approved_not_committed(s, world.fund_id) == D("1000.00")
+    with db.session() as s:
+        sessions.close_session(s, chair, session_id)
+    with db.session() as s:
+        decisions.record_decisions(s, session_id)
+    with db.session() as s:
+        kinds = {d.application_id: d.kind for d in s.scalars(select(Decision))}
+        assert kinds == {gone: "withdrawn", kept: "approve"}
+        assert s.get(Application, gone).state == "withdrawn" and s.get(Application, gone).granted is None
+        assert s.scalars(select(LedgerEntry.application_id).where(LedgerEntry.kind == "commitment")).all() == [kept]
+        assert ledger.balances(s, world.fund_id).available == D("9000.00")
+        job = s.scalar(select(FlowJob).where(FlowJob.flow == "decision_letters"))
+        assert job.parameters["case_ids"] == [kept]
+        told = s.scalars(select(Message.subject).where(Message.application_id == gone)).all()
+        assert not any("bewilligt" in subject for subject in told)
+        [first, _] = minutes.context(s, session_id)["items"]
+        assert "nicht vollzogen" in first["outcome"]
+    with db.session() as s:                               # the flow runs again: nothing changes
+        decisions.record_decisions(s, session_id)
+        assert s.scalar(select(func.count()).select_from(Decision)) == 2

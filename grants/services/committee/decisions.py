@@ -28,11 +28,15 @@ def record_decisions(db: Session, session_id: int) -> dict:
     if m.state != "closed":
         return {"session": session_id, "skipped": "not closed"}
     system = Actor.system("decisions")
+    ledger.serialise(db)
     done = 0
     for item in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id).order_by(AgendaItem.position)):
         if db.scalar(select(Decision.id).where(Decision.agenda_item_id == item.id)) is not None:
             continue
         case = item.application
+        if case.state == State.WITHDRAWN.value:
+            void_for_withdrawal(db, system, item)
+            continue
         counts = dict(db.execute(select(Vote.choice, func.count()).where(Vote.agenda_item_id == item.id)
                                  .group_by(Vote.choice)).tuples().all())
         outcome = item.outcome or "defer"
@@ -58,11 +62,27 @@ def record_decisions(db: Session, session_id: int) -> dict:
                              data={"session": m.number, "amount": str(amount) if amount else None})
         tell_applicant(db, case, outcome, m)
         done += 1
-    decided = [i.application_id for i in db.scalars(select(AgendaItem).where(AgendaItem.session_id == m.id))
-               if i.outcome in ("approve", "approve_partly", "reject")]
+    decided = list(db.scalars(select(AgendaItem.application_id)
+                              .join(Decision, Decision.agenda_item_id == AgendaItem.id)
+                              .where(AgendaItem.session_id == m.id,
+                                     Decision.kind.in_(("approve", "approve_partly", "reject")))))
     if decided:
         jobs.enqueue(db, "decision_letters", f"decision_letters:{m.id}", case_ids=decided)
     return {"session": session_id, "decisions": done}
+
+
+WITHDRAWN_NOTE = ("Der Antrag wurde vor Abschluss der Sitzung zurückgezogen; der Beschluss wird nicht vollzogen "
+                  "(kein Bescheid, keine Mittelbindung).")
+
+
+def void_for_withdrawal(db: Session, system: Actor, item: AgendaItem) -> None:
+    """An application can be withdrawn until it is decided: a Bescheid needs an application
+    (§ 22 S. 2 Nr. 2 VwVfG) and takes effect only when it is notified (§ 43 VwVfG). A vote taken
+    before the withdrawal stays in the minutes; nothing is bound, no letter goes out."""
+    db.add(Decision(application_id=item.application_id, agenda_item_id=item.id, kind="withdrawn", amount=None,
+                    reasons=WITHDRAWN_NOTE))
+    audit.record(db, system, "decision_void_withdrawn", obj=item, application_id=item.application_id,
+                 data={"outcome": item.outcome})
 
 
 def tell_applicant(db: Session, case, outcome: str, m: Sitting) -> None:
