@@ -74,6 +74,8 @@ def _norm_iban(iban: str | None) -> str:
 def match(tx: Tx, known: Known) -> Match:
     if tx.status != "BOOK":
         return Match("ignored", note=f"status {tx.status}")
+    if tx.amount == 0:
+        return Match("ignored", note="0.00: no money moved")   # a bank's notice, not a donation
     is_return = tx.return_reason is not None or tx.reversal
     if is_return and tx.end_to_end_id:
         p = known.payouts_by_e2e.get(tx.end_to_end_id)

@@ -93,7 +93,7 @@ class Booking:
         kinds = set()
         plain = status == "BOOK" and not reversal
         for credit, cents, e2e, name, iban, remittance, reason in txs:
-            if plain and credit and reason is None:
+            if plain and credit and reason is None and cents:
                 m = reconcile.match_credit(remittance, name, known)
             else:
                 m = reconcile.match(reconcile.Tx(credit, Decimal(cents).scaleb(-2), status, booking, e2e, name, iban,

@@ -163,10 +163,15 @@ def follow_money(db: Session, action: str, application_id: int, reason: str) -> 
     system = Actor.system("reconciliation")
     if action == "pay" and case.state == State.LETTER_SENT.value:
         cases.transition(db, case, "pay", system)
-    elif action == "payout_returned" and case.state == State.PAID.value:
+    elif action == "payout_returned":
         still_booked = db.scalar(select(Payout.id).where(Payout.application_id == case.id, Payout.state == "booked"))
-        if still_booked is None:
+        if case.state == State.PAID.value and still_booked is None:
             cases.transition(db, case, "payout_returned", system, reason=f"Rückläufer, Grund {reason}")
+        else:
+            # later states (the project ran, the proof is due) stay where they are; the money is
+            # still owed and payouts.plan pays it again
+            audit.record(db, system, "payout_returned", obj=case, application_id=case.id,
+                         reason=f"Rückläufer, Grund {reason}")
         _ask_for_bank_details(db, case, reason)
     elif action == "refund":
 

@@ -353,3 +353,34 @@ def test_the_bescheid_names_the_instalments_it_is_paid_in(db, world):
         kind, data = letters.context(s, case_id)
         html = " ".join(render.html(decision_letter.TEMPLATE_OF[kind], data).split())
     assert "in 2 Teilbeträgen (840,00 €, 360,00 €)" in html
+
+
+def test_a_return_after_the_project_ran_is_owed_again_and_the_organisation_is_told(db, world, tmp_path):
+    """The case is in report_due (paid, project ended) when the bank sends the payout back: it stays
+    there, the organisation is asked for its account, and the grant can be paid again."""
+    case_ids, root = _pay_out(db, world, tmp_path, "650.00")
+    e2e, amount, iban, name = _transfers(root)[0]
+    _import(db, tmp_path, statement(FUND_IBAN, [N(amount, False, [T(amount, e2e, name, iban)])]))
+    with db.session() as s:
+        from grants.services import cases
+        cases.transition(s, s.get(Application, case_ids[0]), "request_report", Actor.system("test"))
+    _import(db, tmp_path, statement(FUND_IBAN, [
+        N(amount, True, [T(amount, e2e, name, iban, "RETURN AC04", return_reason="AC04")])], stmt_id="STMT-2"),
+        name="return.xml")
+    finance = actor_for(db, world.users["finance"])
+    with db.session() as s:
+        assert s.get(Application, case_ids[0]).state == "report_due"
+        assert s.scalar(select(Message).where(Message.template == "payout_returned")) is not None
+        new = payouts.plan(s, finance)
+        assert [p.amount for p in new] == [D("650.00")]
+    assert _balances(db, world).paid == D("0.00")
+
+
+def test_a_zero_credit_in_a_statement_is_no_donation(db, world, tmp_path):
+    before = _balances(db, world)
+    r = _import(db, tmp_path, statement(FUND_IBAN, [N("0.00", True, [T("0.00", None, "Bank", None, "Info")]),
+                                                    N("25.00", True, [T("25.00", None, "Frau A", None, "Spende")])]))
+    assert (r.matched, r.ignored) == (1, 1)
+    assert _balances(db, world).donations == before.donations + D("25.00")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.amount == D("0.00"))) == 0
