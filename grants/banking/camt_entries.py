@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import overload
 
 from grants.banking.camt_header import _AMOUNT, StatementError
+from grants.domain import text
 
 _REMEMBER = 10_000            # repeating parts and amounts remembered at most; then start over
 
@@ -61,6 +62,13 @@ def _text(row: tuple, at: int | None) -> str | None:
         return None
     t = row[at]
     return t.strip() if t else ""
+
+
+def _checked(value: str, n: int, i: int | None) -> str:
+    try:
+        return text.clean(value)
+    except ValueError as bad:
+        raise StatementError(f"{_where(n, i)}: a control character ({bad}) in a name or the payment reference") from None
 
 
 def _at(at: int | None) -> int | None:
@@ -161,6 +169,10 @@ def entry(row: tuple, memo: Memo) -> tuple:
             name, iban = _text(row, cdtr), _text(row, cdtr_acct)
         remittance = (_text(row, rmt[0]) if len(rmt) == 1 else
                       " ".join(t for t in (_text(row, at) for at in rmt) if t))
+        name = name or ""
+        if not (name.isascii() and remittance.isascii()):
+            # XML keeps C0 controls out already; C1 controls and direction overrides it lets through
+            name, remittance = _checked(name, n, i), _checked(remittance, n, i)
         txs.append((tx_credit, cents, _text(row, e2e) or None, name or "", iban or None, remittance,
                     _text(row, rtr) or None))
     if not txs:

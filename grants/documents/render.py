@@ -14,7 +14,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from grants.domain import text
 from grants.domain.money import fmt_german
 from grants.paths import LETTER_TEMPLATES
 
@@ -53,9 +55,17 @@ def fetcher():
 
 
 @lru_cache(maxsize=1)
+def _printable(value):
+    if isinstance(value, Markup):
+        return Markup(text.printable(str(value)))
+    return text.printable(value) if isinstance(value, str) else value
+
+
 def _env() -> Environment:
+    # finalize: every value a template prints passes text.printable, so a control character stored
+    # before the input filter existed never breaks a letter (DOCX is XML) or hides in one
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, finalize=_printable)
     return env
 
 

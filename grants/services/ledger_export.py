@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
+from grants.domain import text
 from grants.services.fund import SIGN, ledger_rows
 
 HEADER = ["Nr.", "Buchungsdatum", "Art", "Aktenzeichen", "Betrag (EUR)", "Wirkung auf Konto (EUR)",
@@ -19,8 +20,9 @@ KIND_DE = {"donation": "Spende", "commitment": "Bindung (Bewilligung)", "commitm
 
 
 def _text(value: str) -> str:
-    """Free text from outside (donor names, remittance) must not become a spreadsheet formula."""
-    value = value or ""
+    """Free text from outside (donor names, remittance) must not become a spreadsheet formula, nor
+    carry a control character (XLSX refuses them)."""
+    value = text.printable(value or "")
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
+from grants.domain import text
 from grants.models import Membership, Message, User
 from grants.services import jobs
 
@@ -47,11 +48,11 @@ def build_email(msg: Message, mail_from: str, home: Path | None = None) -> Email
     em = EmailMessage()
     em["From"] = mail_from
     em["To"] = msg.recipient
-    em["Subject"] = msg.subject
+    em["Subject"] = " ".join(text.printable(msg.subject).split())    # one line: no header from a title
     em["Date"] = formatdate(localtime=True)
     em["Message-ID"] = make_msgid(idstring=f"m{msg.id}", domain="grants.local")
     em["Auto-Submitted"] = "auto-generated"
-    em.set_content(msg.body)
+    em.set_content(text.printable(msg.body))
     for a in msg.attachments or []:
         path = (home or Path(".")) / a["path"]
         maintype, subtype = a.get("mime", "application/octet-stream").split("/", 1)

@@ -19,7 +19,21 @@ from grants.domain.roles import FRONT_DOOR, Role
 from grants.models import User
 from grants.services.actor import SYSTEM_LABEL, Actor
 from grants.services.errors import ServiceError
-from grants.web import access, admin, applicant, auth, committee, finance, i18n, organisation, proof, public, staff, staff_case
+from grants.web import (
+    access,
+    admin,
+    applicant,
+    auth,
+    committee,
+    finance,
+    i18n,
+    input_filter,
+    organisation,
+    proof,
+    public,
+    staff,
+    staff_case,
+)
 from grants.web.charts import grouped_bars
 from grants.web.labels import JOB_STATE_LABELS, LETTER_LABELS, PAYOUT_STATE_LABELS, ROLE_LABELS, STATE_HELP, STATE_LABELS
 from grants.web.nav import NAV
@@ -90,6 +104,7 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
         g.actor = Actor.of(user)
 
     app.teardown_request(close_reading)
+    input_filter.install(app)          # after load_user: its refusal is a page of the user's own
 
     @app.after_request
     def security_headers(resp):

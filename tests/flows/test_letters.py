@@ -145,3 +145,21 @@ def test_hostile_text_is_harmless_and_corrections_are_new_versions(prefect_harne
         versions = s.scalars(select(Letter).where(Letter.application_id == case_id, Letter.kind != "receipt").order_by(Letter.version)).all()
         assert [v.version for v in versions] == [1, 2]
         assert (config.home / versions[0].pdf_path).exists() and (config.home / versions[1].pdf_path).exists()
+
+
+def test_a_control_character_stored_before_the_filter_never_stops_a_letter(prefect_harness, config, db, world):
+    """Rows written before the input filter (or by hand) may hold control characters: the Bescheid
+    is written without them, and the letters of the other cases of the batch are written too."""
+    from grants.services import jobs
+
+    ids = [_decided(db, world, "approve", "1000.00", title=t)[0]
+           for t in ("Erstes Projekt", "Sprach\x01café\u202e", "Drittes Projekt")]
+    with db.session() as s:
+        jobs.enqueue(s, "decision_letters", "decision_letters:batch", case_ids=ids)
+    _drain(config, db)
+    with db.session() as s:
+        made = {letter.application_id: letter for letter in
+                s.scalars(select(Letter).where(Letter.kind == "approval"))}
+    assert set(made) == set(ids)
+    _, pdf_text, docx_text, _ = _texts(config, made[ids[1]])
+    assert "Sprachcafé" in " ".join(pdf_text.split()) and "Sprachcafé" in docx_text and "\x01" not in docx_text

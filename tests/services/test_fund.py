@@ -384,3 +384,12 @@ def test_a_zero_credit_in_a_statement_is_no_donation(db, world, tmp_path):
     assert _balances(db, world).donations == before.donations + D("25.00")
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.amount == D("0.00"))) == 0
+
+
+def test_a_statement_with_a_hidden_control_character_is_refused_whole(db, world, tmp_path):
+    before = _balances(db, world)
+    xml = statement(FUND_IBAN, [N("25.00", True, [T("25.00", None, "Frau A", None, "Spende")]),
+                                N("30.00", True, [T("30.00", None, "Herr B", None, "Spende \u202eexe.pdf")])])
+    with pytest.raises(StatementError, match="U\\+202E"):
+        _import(db, tmp_path, xml)
+    assert _balances(db, world) == before

@@ -29,9 +29,14 @@
       var data = new FormData(form);
       fetch(url, { method: "POST", body: data, credentials: "same-origin",
                    headers: { "X-Autosave": "1", "Accept": "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (r) {
+          // a refused input (e.g. a control character) says why: show it where "saved" would be
+          return r.json().catch(function () { return null; });
+        })
         .then(function (res) {
-          if (res && res.saved && status) {
+          if (res && res.error && status) {
+            status.textContent = res.error;
+          } else if (res && res.saved && status) {
             var t = new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
             status.textContent = (lang === "en" ? "Saved automatically at " : "Automatisch gespeichert um ") + t;
           }
