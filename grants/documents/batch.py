@@ -66,34 +66,55 @@ def _helpers(workers: int | None, letters: int) -> int:
     return max(0, min(cores - 1, round(cores - 1 - os.getloadavg()[0])))
 
 
+Failed = Callable[[int, Exception], None]
+
+
 def render_many(jobs: list[tuple[str, dict]], workers: int | None = None,
-                done: Callable[[int, bytes, bytes], None] | None = None) -> list[tuple[bytes, bytes]]:
+                done: Callable[[int, bytes, bytes], None] | None = None,
+                failed: Failed | None = None) -> list[tuple[bytes, bytes] | None]:
     """(pdf, docx) for each (kind, data), in order. `workers`: how many processes render, this one
     included (default: this one and one for each idle core). `done(i, pdf, docx)` runs in this
-    thread as soon as letter i is ready."""
+    thread as soon as letter i is ready. `failed(i, error)`: a letter that cannot be rendered is
+    reported there (its result is None) and the others are still made; without it, it raises."""
     # A flow's process holds some 400,000 long-lived objects (Prefect, SQLAlchemy, pydantic), and
     # WeasyPrint's garbage set off full collections that walked them all: 0.36 s each, twice in 60
     # letters, 16 ms a letter. Frozen, they are left alone while the letters' garbage is collected.
     gc.freeze()
     try:
-        return _render_many(jobs, workers, done)
+        return _render_many(jobs, workers, done, failed)
     finally:
         gc.unfreeze()
 
 
 def _render_many(jobs: list[tuple[str, dict]], workers: int | None,
-                 done: Callable[[int, bytes, bytes], None] | None) -> list[tuple[bytes, bytes]]:
+                 done: Callable[[int, bytes, bytes], None] | None,
+                 failed: Failed | None) -> list[tuple[bytes, bytes] | None]:
     results: list = [None] * len(jobs)
+    errors: set[int] = set()
 
     def finish(i: int, rendered: tuple[bytes, bytes]) -> None:
         results[i] = rendered
         if done is not None:
             done(i, *rendered)
 
+    def fail(i: int, error: Exception) -> None:
+        if failed is None:
+            raise error
+        errors.add(i)
+        failed(i, error)
+
+    def make(i: int, job: tuple[str, dict]) -> None:
+        try:
+            rendered = _render(job)
+        except Exception as e:  # noqa: BLE001 - one letter's fault is reported, the batch goes on
+            fail(i, e)
+        else:
+            finish(i, rendered)
+
     helpers = _helpers(workers, len(jobs))
     if not helpers:
         for i, job in enumerate(jobs):
-            finish(i, _render(job))
+            make(i, job)
         return results
     ctx = multiprocessing.get_context("spawn")
     claims = ctx.Array("b", len(jobs))
@@ -111,18 +132,21 @@ def _render_many(jobs: list[tuple[str, dict]], workers: int | None,
                     rendered = f.result()
                 except BrokenProcessPool:   # a helper died (memory?): its letters are made below
                     continue
+                except Exception as e:  # noqa: BLE001 - the letter itself failed in the helper
+                    fail(i, e)
+                    continue
                 if rendered is not None:
                     finish(i, rendered)
 
         for i, job in enumerate(jobs):
             if _claim(claims, i):
-                finish(i, _render(job))
+                make(i, job)
             collect(block=False)
-        while any(results[i] is None for i in futures.values()):
+        while any(results[i] is None and i not in errors for i in futures.values()):
             collect(block=True)
         for i, job in enumerate(jobs):
-            if results[i] is None:
-                finish(i, _render(job))
+            if results[i] is None and i not in errors:
+                make(i, job)
     finally:
         # Left-over futures only skip letters already made: a helper still starting is not waited
         # for here but in the background, which also keeps the claim table alive until it is gone.

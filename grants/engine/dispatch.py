@@ -26,6 +26,7 @@ from grants.engine.deployments import JOB_TAG, crash_run, deployment_name, ensur
 from grants.engine.liveness import is_alive
 from grants.flows.registry import FLOWS
 from grants.models import FlowJob
+from grants.services import jobs
 
 log = logging.getLogger("grants.dispatch")
 
@@ -110,11 +111,11 @@ class Dispatcher:
     # -- dispatching --------------------------------------------------------------------------
     def dispatch_pending(self, limit: int = 50) -> int:
         with self.db.session() as s:
-            jobs = list(s.execute(select(FlowJob.id, FlowJob.flow, FlowJob.parameters, FlowJob.attempts)
-                                  .where(FlowJob.state == "queued", FlowJob.prefect_flow_run_id.is_(None))
-                                  .order_by(FlowJob.id).limit(limit)))
+            pending = list(s.execute(select(FlowJob.id, FlowJob.flow, FlowJob.parameters, FlowJob.attempts)
+                                     .where(jobs.runnable(), FlowJob.prefect_flow_run_id.is_(None))
+                                     .order_by(FlowJob.id).limit(limit)))
         sent = 0
-        for job in jobs:
+        for job in pending:
             if self._stop.is_set():
                 break
             sent += self.dispatch(*job)

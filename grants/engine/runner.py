@@ -21,6 +21,7 @@ from grants.db import Database, rowcount
 from grants.engine.deployments import crash_run, propose_pending
 from grants.flows.registry import FLOWS
 from grants.models import FlowJob
+from grants.services import job_failures, jobs
 
 if TYPE_CHECKING:        # Prefect is imported where used: it must not load before its environment is set
     from prefect.context import SyncClientContext
@@ -188,7 +189,7 @@ class JobRunner:
     def run_pending(self, limit: int = 20) -> int:
         """Start every queued job there is a free thread for; returns how many were started."""
         with self.db.session() as s:
-            queued = list(s.execute(select(FlowJob.id, FlowJob.flow).where(FlowJob.state == "queued")
+            queued = list(s.execute(select(FlowJob.id, FlowJob.flow).where(jobs.runnable())
                                     .order_by(FlowJob.id).limit(limit)))
             foreground_running = s.scalar(select(FlowJob.id).where(
                 FlowJob.state == "running", FlowJob.flow.notin_(BACKGROUND)).limit(1)) is not None
@@ -228,12 +229,19 @@ class JobRunner:
                     value = run_flow(flow, params, self.api_url)
                 state, error = "done", ""
                 result = value if isinstance(value, dict) else None
+            except RunNotStarted as e:
+                # Prefect ended the run (cancelled by hand, say): a decision, not a fault to retry
+                log.warning("flow %s not run: %s", flow, e)
+                state, error = "failed", f"{type(e).__name__}: {e}"[:4000]
             except Exception as e:
                 log.exception("flow %s failed", flow)
-                state, error = "failed", f"{type(e).__name__}: {e}"[:4000]
+                state, error = "retry", f"{type(e).__name__}: {e}"[:4000]
             with self.db.session() as s:
-                s.execute(update(FlowJob).where(FlowJob.id == job_id)
-                          .values(state=state, error=error, result=result, finished_at=clock.now()))
+                if state == "retry":
+                    job_failures.after_failure(s, s.get_one(FlowJob, job_id), error)
+                else:
+                    s.execute(update(FlowJob).where(FlowJob.id == job_id)
+                              .values(state=state, error=error, result=result, finished_at=clock.now()))
         finally:
             self.slots.release()
             self._wake.set()
@@ -244,7 +252,8 @@ class JobRunner:
         while time.monotonic() < deadline:
             self.run_pending()
             with self.db.session() as s:
-                busy = s.scalar(select(FlowJob.id).where(FlowJob.state.in_(("queued", "running"))).limit(1))
+                # a job waiting for its retry time is not work for now
+                busy = s.scalar(select(FlowJob.id).where(jobs.runnable() | (FlowJob.state == "running")).limit(1))
             if busy is None:
                 return
             time.sleep(0.05)

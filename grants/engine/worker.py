@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from grants import clock, runtime
 from grants.db import Database, rowcount
@@ -31,6 +31,7 @@ from grants.engine.liveness import LifeLock, worker_name
 from grants.engine.runner import execute_run
 from grants.flows.registry import FLOWS
 from grants.models import FlowJob
+from grants.services import job_failures
 
 log = logging.getLogger("grants.worker")
 
@@ -224,10 +225,15 @@ class Worker:
 
     def _finish(self, job_id, run_id, state, error, result) -> None:
         # only while the job is still ours: if it was given to another run meanwhile, that one reports
+        ours = (FlowJob.id == job_id, FlowJob.state == "running", FlowJob.worker == self.name,
+                FlowJob.prefect_flow_run_id == str(run_id))
         with self.db.session() as s:
-            s.execute(update(FlowJob)
-                      .where(FlowJob.id == job_id, FlowJob.state == "running", FlowJob.worker == self.name,
-                             FlowJob.prefect_flow_run_id == str(run_id))
+            if state == "failed":
+                job = s.scalar(select(FlowJob).where(*ours))
+                if job is not None:
+                    job_failures.after_failure(s, job, error)
+                return
+            s.execute(update(FlowJob).where(*ours)
                       .values(state=state, error=error, result=result, finished_at=clock.now()))
 
     # -- stopping -----------------------------------------------------------------------------

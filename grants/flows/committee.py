@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from prefect import flow
 
 from grants import runtime
@@ -9,8 +11,10 @@ from grants.documents.batch import render_many
 from grants.documents.decision_letter import render_letter
 from grants.flows import NO_RESULTS
 from grants.models import Application, Letter, Program
-from grants.services import letters
+from grants.services import jobs, letters
 from grants.services.committee import decisions, sessions
+
+log = logging.getLogger("grants.flows.committee")
 
 
 @flow(name="decide-session", retries=3, retry_delay_seconds=5, **NO_RESULTS)
@@ -55,8 +59,19 @@ def decision_letters(case_ids: list[int], workers: int | None = None) -> dict:
         with db.session() as s:         # one short transaction a letter, outside any rendering
             made += letters.store(s, config.storage, case_id, kind, pdf, docx, hold=hold) is not None
 
-    render_many([(kind, data) for _, kind, data, _ in todo], workers, done=keep)
-    return {"letters": made}
+    failed: list[int] = []
+
+    def own_job(i: int, error: Exception) -> None:
+        # one letter's fault must not hold up the others: it becomes a job of its own, which is
+        # retried, and shown to the admins with its error if it keeps failing
+        case_id = todo[i][0]
+        log.error("decision letter for case %s failed: %s", case_id, error, exc_info=error)
+        failed.append(case_id)
+        with db.session() as s:
+            jobs.enqueue(s, "decision_letter", f"decision_letter:{case_id}", case_id=case_id)
+
+    render_many([(kind, data) for _, kind, data, _ in todo], workers, done=keep, failed=own_job)
+    return {"letters": made, "failed": failed}
 
 
 @flow(name="decision-letter", retries=3, retry_delay_seconds=5, **NO_RESULTS)

@@ -20,6 +20,7 @@ class FlowJob(Base):
     parameters: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued | running | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)   # a retry waits until then
     error: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict | None] = mapped_column(JSON)            # what the flow returned, for the page
     requested_by_id: Mapped[int | None] = mapped_column(Integer)

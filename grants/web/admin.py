@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from grants.domain.roles import Perm
 from grants.models import Committee, CommitteeMember, FlowJob, User
+from grants.services import job_failures
 from grants.services.committee import members as membership
 from grants.services.errors import NotFound, ServiceError
 from grants.web.access import requires
 from grants.web.forms import EmptyForm
-from grants.web.util import db
+from grants.web.labels import JOB_FLOW_LABELS
+from grants.web.util import db, wake_engine
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,7 +27,9 @@ def home():
         users = s.scalars(select(User).order_by(User.role, User.email)).all()
         jobs = dict(s.execute(select(FlowJob.state, func.count()).group_by(FlowJob.state)).tuples().all())
         failed = s.scalars(select(FlowJob).where(FlowJob.state == "failed")
-                           .order_by(FlowJob.id.desc()).limit(20)).all()
+                           .order_by(FlowJob.id.desc()).limit(50)).all()
+        retrying = s.scalars(select(FlowJob).where(FlowJob.state == "queued", FlowJob.not_before.is_not(None))
+                             .order_by(FlowJob.not_before).limit(50)).all()
         c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
         members = s.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
                             .where(CommitteeMember.committee_id == c.id).order_by(CommitteeMember.id)).all() if c else []
@@ -36,8 +40,28 @@ def home():
         prefect_ui = engine.ui_url
     else:
         prefect_ui = api_url.removesuffix("/").removesuffix("/api") if api_url else None
-    return render_template("admin/home.html", users=users, jobs=jobs, failed=failed, prefect_ui=prefect_ui,
+    return render_template("admin/home.html", users=users, jobs=jobs, failed=failed, retrying=retrying,
+                           explain=job_failures.explain, flow_label=lambda f: JOB_FLOW_LABELS.get(f, f),
+                           prefect_ui=prefect_ui,
                            committee=c, members=members, form=EmptyForm(), FUNCTIONS=membership.FUNCTIONS)
+
+
+@bp.post("/auftraege/<int:job_id>/wiederholen")
+@requires(Perm.ADMIN_SYSTEM)
+def retry_job(job_id: int):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash(gettext("Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."), "error")
+        return redirect(url_for("admin.home"))
+    try:
+        with db().session() as s:
+            job_failures.retry(s, g.actor, job_id)
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+    else:
+        flash(gettext("Der Auftrag ist wieder in der Warteschlange."), "info")
+        wake_engine()
+    return redirect(url_for("admin.home") + "#h-engine")
 
 
 def _committee(s: Session) -> Committee:

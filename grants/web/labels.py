@@ -39,6 +39,23 @@ JOB_STATE_LABELS = {
     "failed": _l("fehlgeschlagen"),
 }
 
+# what each background job does, for the admin page (names as in grants.flows.registry)
+JOB_FLOW_LABELS = {
+    "deliver_message": _l("E-Mail zustellen"),
+    "reconcile_statement": _l("Kontoauszug einlesen und abgleichen"),
+    "send_receipt": _l("Eingangsbestätigung senden"),
+    "screening": _l("Antrag vorprüfen"),
+    "noop": _l("Probeauftrag"),
+    "decide_session": _l("Beschlüsse einer Sitzung vollziehen"),
+    "prepare_session": _l("Sitzung vorbereiten und einladen"),
+    "decision_letter": _l("Bescheid erstellen"),
+    "decision_letters": _l("Bescheide einer Sitzung erstellen"),
+    "reclaim_letter": _l("Rückforderungsbescheid erstellen"),
+    "reminder_letter": _l("Erinnerung erstellen"),
+    "reminders": _l("Fristen prüfen und erinnern"),
+    "retention": _l("Aufbewahrungsfristen anwenden"),
+}
+
 PAYOUT_STATE_LABELS = {
     "due": _l("fällig"),
     "released": _l("freigegeben"),

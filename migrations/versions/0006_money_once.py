@@ -1,4 +1,4 @@
-"""money once: manual bookings, four eyes, runs in one file
+"""money once: manual bookings, four eyes, runs in one file; job retries
 
 Revision ID: 0006
 Revises: 0005
@@ -48,6 +48,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('four_eyes_from', grants.models.base.Money(), nullable=False,
                                       server_default=sa.text('100000')))
 
+    with op.batch_alter_table('flow_job', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('not_before', grants.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f('ix_flow_job_not_before'), ['not_before'], unique=False)
+
     with op.batch_alter_table('payout_run', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_payout_run_message_id'), type_='unique')
         batch_op.create_index(batch_op.f('ix_payout_run_message_id'), ['message_id'], unique=False)
@@ -55,6 +59,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('flow_job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_flow_job_not_before'))
+        batch_op.drop_column('not_before')
+
     with op.batch_alter_table('payout_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payout_run_message_id'))
         batch_op.create_unique_constraint(batch_op.f('uq_payout_run_message_id'), ['message_id'])

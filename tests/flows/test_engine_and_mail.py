@@ -5,6 +5,7 @@ import email
 import email.policy
 import socket
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -97,10 +98,16 @@ def test_a_job_left_running_by_a_dead_process_runs_again(prefect_harness, config
     assert len(list(config.outbox_dir.glob("*.eml"))) == 1
 
 
-def test_smtp_down_marks_the_message_failed_and_the_job_failed(prefect_harness, config, db, monkeypatch):
-    from grants.flows import messages as flow_module
+def test_a_mail_server_away_for_minutes_loses_no_mail(prefect_harness, config, db, monkeypatch):
+    """The flow's own retries (seconds) are used up; the job is tried again later (minutes), and
+    the mail goes out once the server is back."""
+    from datetime import timedelta
 
-    # no waiting between retries in the test; the retries themselves still happen
+    from grants import clock
+    from grants.flows import messages as flow_module
+    from grants.services import jobs
+
+    # no waiting between the flow's own retries in the test; the retries themselves still happen
     monkeypatch.setattr(flow_module.deliver_task, "retry_delay_seconds", [0, 0, 0])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -108,14 +115,57 @@ def test_smtp_down_marks_the_message_failed_and_the_job_failed(prefect_harness, 
     runtime.install(replace(config, smtp_url=f"smtp://127.0.0.1:{dead_port}"), db)
     try:
         msg_id = _queue_mail(db, key="k4")
-        JobRunner(db).drain(timeout=120)
+        JobRunner(db).drain(timeout=120)           # returns: the job waits for its retry time
+        with db.session() as s:
+            msg, job = s.get(Message, msg_id), s.scalar(select(FlowJob))
+            assert msg.state == "failed" and "Connection" in msg.error
+            assert msg.attempts == 4  # first try and three retries
+            assert (job.state, job.attempts) == ("queued", 1) and "Connection" in job.error
+            assert job.not_before - clock.now() > timedelta(seconds=20)
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=dead_port)
+        controller.start()                         # the server is back
+        try:
+            with clock.travel(clock.now() + jobs.backoff(1) + timedelta(seconds=1)):
+                JobRunner(db).drain(timeout=120)
+        finally:
+            controller.stop()
     finally:
         runtime.reset()
     with db.session() as s:
-        msg = s.get(Message, msg_id)
-        assert msg.state == "failed" and "Connection" in msg.error
-        assert msg.attempts == 4  # first try and three retries
-        assert s.scalar(select(FlowJob)).state == "failed"
+        assert s.get(Message, msg_id).state == "sent" and s.scalar(select(FlowJob)).state == "done"
+    assert len(inbox.messages) == 1
+
+
+def test_a_job_that_keeps_failing_is_given_up_and_the_admins_are_told(config, db, world, monkeypatch):
+    from grants import clock
+    from grants.engine import runner as runner_module
+    from grants.services import jobs
+
+    def broken(name, parameters, api_url=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runner_module, "run_flow", broken)
+    with db.session() as s:
+        job_id = jobs.enqueue(s, "decision_letters", "decision_letters:9", case_ids=[1]).id
+    runner = JobRunner(db)
+    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+        runner.drain(timeout=30)
+        with db.session() as s:
+            job = s.get(FlowJob, job_id)
+            assert job.attempts == attempt
+            if attempt < jobs.MAX_ATTEMPTS:
+                assert job.state == "queued"
+                later = job.not_before + timedelta(seconds=1)
+        if attempt < jobs.MAX_ATTEMPTS:
+            clock.set_offset(later - clock.wall())
+    with db.session() as s:
+        job = s.get(FlowJob, job_id)
+        assert job.state == "failed" and "No space left" in job.error
+        told = s.scalars(select(Message).where(Message.template == "job_failed")).all()
+        assert [m.recipient for m in told] == ["admin@test.example"]
+        assert "Der Speicherplatz ist voll." in told[0].body
+        assert s.scalar(select(FlowJob).where(FlowJob.flow == "deliver_message")) is not None
 
 
 def test_background_flows_wait_while_a_person_waits_for_another(db):

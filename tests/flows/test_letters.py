@@ -163,3 +163,34 @@ def test_a_control_character_stored_before_the_filter_never_stops_a_letter(prefe
     assert set(made) == set(ids)
     _, pdf_text, docx_text, _ = _texts(config, made[ids[1]])
     assert "Sprachcafé" in " ".join(pdf_text.split()) and "Sprachcafé" in docx_text and "\x01" not in docx_text
+
+
+def test_one_letter_that_cannot_be_made_does_not_hold_up_the_others(prefect_harness, config, db, world, monkeypatch):
+    from grants.documents import batch
+    from grants.flows import committee as committee_flows
+    from grants.models import FlowJob
+    from grants.services import jobs
+
+    real = batch.render_letter
+
+    def fragile(kind, data):
+        if data["title"] == "Kaputt":
+            raise RuntimeError("the renderer broke on this one")
+        return real(kind, data)
+
+    monkeypatch.setattr(batch, "render_letter", fragile)
+    monkeypatch.setattr(committee_flows, "render_letter", fragile)      # its own job fails too, and waits
+    ids = [_decided(db, world, "approve", "1000.00", title=t)[0] for t in ("Eins", "Kaputt", "Drei")]
+    with db.session() as s:
+        jobs.enqueue(s, "decision_letters", "decision_letters:fragile", case_ids=ids)
+        for case_id in ids:          # only the batch of the three: _decided queued one for each
+            s.delete(s.scalar(select(FlowJob).where(FlowJob.key == f"decision_letters:case{case_id}")))
+    _drain(config, db)
+    with db.session() as s:
+        made = set(s.scalars(select(Letter.application_id).where(Letter.kind == "approval")))
+        assert made == {ids[0], ids[2]}
+        batch_job = s.scalar(select(FlowJob).where(FlowJob.key == "decision_letters:fragile"))
+        assert batch_job.state == "done" and batch_job.result["failed"] == [ids[1]]
+        own = s.scalar(select(FlowJob).where(FlowJob.key == f"decision_letter:{ids[1]}"))
+        assert own.flow == "decision_letter" and own.parameters == {"case_id": ids[1]}
+        assert (own.state, own.attempts) == ("queued", 1) and "broke" in own.error    # tried again later
