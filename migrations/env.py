@@ -36,10 +36,22 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(_url())
     with engine.connect() as connection:
-        # batch mode: SQLite cannot ALTER most things; Alembic copies the table instead
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # batch mode copies a table SQLite cannot ALTER and drops the old one; with foreign keys
+            # on, that drop fails as soon as other rows point to it (any database with data). The
+            # pragma only acts outside a transaction, so on the driver's own connection, now;
+            # the keys are checked once the migration is done.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.rollback()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
     engine.dispose()
 
 

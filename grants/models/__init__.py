@@ -16,7 +16,7 @@ from grants.models.committee import (
                                      SittingNote,
                                      Vote,
 )
-from grants.models.fund import EntryKind, LedgerEntry, ManualBooking, Payout, PayoutRun
+from grants.models.fund import EntryKind, LedgerEntry, LedgerMonth, ManualBooking, Payout, PayoutRun
 from grants.models.jobs import FlowJob
 from grants.models.letter import Letter
 from grants.models.messaging import Message
@@ -27,7 +27,8 @@ from grants.models.user import LoginAttempt, Membership, User
 
 __all__ = ["ActualCost", "AgendaItem", "Application", "Attachment", "Attendance", "AuditEvent", "BankEntry",
     "BankStatement", "Base", "Comment", "Committee", "CommitteeMember", "ConflictOfInterest", "CostItem",
-    "Decision", "EntryKind", "FileNumberCounter", "FlowJob", "Fund", "LedgerEntry", "Letter", "LoginAttempt", "ManualBooking",
+    "Decision", "EntryKind", "FileNumberCounter", "FlowJob", "Fund", "LedgerEntry", "LedgerMonth", "Letter",
+    "LoginAttempt", "ManualBooking",
     "Membership", "Message", "MinutesSignature", "NonProfitProof", "OrgKind", "OrgNote", "Organisation",
     "OtherFunding", "Payout", "PayoutRun", "Program", "ProofKind", "ProofOfUse", "Receipt", "Reclaim",
     "Reminder", "ScreeningVerdict", "Signatory", "Sitting", "SittingNote", "User", "Vote"]

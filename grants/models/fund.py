@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grants import clock
@@ -28,6 +28,9 @@ class LedgerEntry(Base):
     """Append-only: rows are inserted, never updated or deleted (corrections by REVERSAL)."""
 
     __tablename__ = "ledger_entry"
+    # the finance pages ask for a fund's entries of a few kinds (payouts, a grant's kinds): with
+    # fund and kind in one index they never read the donations, which are most of a long ledger
+    __table_args__ = (Index("ix_ledger_entry_fund_kind", "fund_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"), index=True)
@@ -42,6 +45,21 @@ class LedgerEntry(Base):
     purpose: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class LedgerMonth(Base):
+    """The ledger summed per fund, month and kind, kept by database triggers on every insert into
+    ledger_entry (migration 0006): balances and the monthly chart read a few hundred rows, not the
+    whole ledger, however long it grows. `reversed_kind` is the kind a reversal takes back."""
+
+    __tablename__ = "ledger_month"
+
+    fund_id: Mapped[int] = mapped_column(ForeignKey("fund.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)          # YYYY-MM
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    reversed_kind: Mapped[str] = mapped_column(String(30), primary_key=True, default="")
+    total: Mapped[Decimal] = mapped_column(Money)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PayoutRun(Base):

@@ -57,8 +57,17 @@ def items(db: Session, session_id: int) -> list[ItemView]:
 
 
 def pdf(db: Session, session_id: int) -> bytes:
-    """The dossier for printing: agenda and, per item, what the committee needs to decide."""
+    """The dossier for printing, read and rendered in one go (CLI, tests). Pages read with
+    context() in a read session and render afterwards: a render never holds a transaction."""
+    return render_pdf(context(db, session_id))
 
+
+def render_pdf(data: dict) -> bytes:
+    return render.pdf("dossier.html", data, title=f"Unterlagen {data['number']}. Sitzung")
+
+
+def context(db: Session, session_id: int) -> dict[str, Any]:
+    """What the dossier shows: agenda and, per item, what the committee needs to decide."""
     m = get_or_404(db, Sitting, session_id, "Diese Sitzung gibt es nicht.")
     fund = ledger.default_fund(db)
     available = ledger.balances(db, fund.id).available if fund else Decimal("0")
@@ -77,4 +86,4 @@ def pdf(db: Session, session_id: int) -> bytes:
             "period": f"{fmt(c.project_start)} – {fmt(c.project_end)}" if c.project_start and c.project_end else "–",
             "verdicts": [(x.rule, x.overridden_result or x.result, x.override_reason or x.reason) for x in v.verdicts],
             "earlier": [f"{fn} „{t}“ {render.euro(g)}" for fn, t, g, _ in v.earlier]})
-    return render.pdf("dossier.html", data, title=f"Unterlagen {m.number}. Sitzung")
+    return data

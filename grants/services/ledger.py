@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from grants import clock
 from grants.domain.ledger import Balances, can_commit, compute_balances
 from grants.domain.money import fmt_plain
-from grants.models import Application, Fund, LedgerEntry, Program
+from grants.models import Application, Fund, LedgerEntry, LedgerMonth, Program
 from grants.services import audit
 from grants.services.errors import Conflict, Invalid
 
@@ -30,8 +30,23 @@ def fund_for_program(db: Session, program_id: int) -> Fund:
 
 
 def balances(db: Session, fund_id: int) -> Balances:
+    """From the per-month sums the database keeps with every insert (LedgerMonth): the same
+    figures as summing the ledger, in time that does not grow with it. Exact: cents in SQL."""
     net: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    # SUM over the Money column adds integer cents in SQL and comes back as Decimal: exact
+    rows = db.execute(select(LedgerMonth.kind, LedgerMonth.reversed_kind, func.sum(LedgerMonth.total))
+                      .where(LedgerMonth.fund_id == fund_id)
+                      .group_by(LedgerMonth.kind, LedgerMonth.reversed_kind))
+    for kind, reversed_kind, total in rows:
+        if kind == "reversal":
+            net[reversed_kind] -= total or Decimal("0.00")
+        else:
+            net[kind] += total or Decimal("0.00")
+    return compute_balances(net)
+
+
+def balances_from_entries(db: Session, fund_id: int) -> Balances:
+    """The same figures summed from the entries themselves: the check that LedgerMonth agrees."""
+    net: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
     rows = db.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
                       .where(LedgerEntry.fund_id == fund_id, LedgerEntry.kind != "reversal")
                       .group_by(LedgerEntry.kind))

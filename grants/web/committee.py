@@ -312,11 +312,13 @@ def minutes_file(session_id: int, fmt: str):
 def dossier_pdf(session_id: int):
     from flask import Response
 
-    with db().session() as s:
+    # read without a write transaction, render after it: on SQLite a render inside db().session()
+    # held the write lock for as long as the PDF took, and autosaves and logins failed meanwhile
+    with db().read() as s:
         if s.get(Sitting, session_id) is None:
             abort(404)
-        data = dossier.pdf(s, session_id)
-    return Response(data, mimetype="application/pdf",
+        data = dossier.context(s, session_id)
+    return Response(dossier.render_pdf(data), mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=unterlagen-sitzung-{session_id}.pdf"})
 
 

@@ -44,7 +44,9 @@ def home():
     with db().session() as s:
         fund = ledger.default_fund(s)
         balances = ledger.balances(s, fund.id) if fund else None
-        months = fund_service.monthly(s, fund.id) if fund else {}
+        # the twelve latest months with bookings: a chart of every month since the fund began
+        # would be unreadable, and the page would grow with the fund's age (the export has all)
+        months = dict(list(fund_service.monthly(s, fund.id).items())[-12:]) if fund else {}
         quarters = fund_service.paid_by_quarter(s, fund.id) if fund else []
         counts = fund_service.open_counts(s)
         problems = fund_service.reconciliation_problems(s, fund.id) if fund else []

@@ -1,4 +1,4 @@
-"""money once: manual bookings, four eyes, runs in one file; job retries
+"""money once: manual bookings, four eyes, runs in one file; job retries; ledger per month
 
 Revision ID: 0006
 Revises: 0005
@@ -18,7 +18,61 @@ branch_labels = None
 depends_on = None
 
 
+SQLITE_TRIGGERS = (
+    """CREATE TRIGGER ledger_month_add AFTER INSERT ON ledger_entry BEGIN
+         INSERT INTO ledger_month (fund_id, month, kind, reversed_kind, total, entries)
+         VALUES (NEW.fund_id, substr(NEW.booked_on, 1, 7), NEW.kind,
+                 coalesce((SELECT kind FROM ledger_entry WHERE id = NEW.reverses_id), ''), NEW.amount, 1)
+         ON CONFLICT (fund_id, month, kind, reversed_kind)
+         DO UPDATE SET total = total + excluded.total, entries = entries + 1;
+       END""",
+    """CREATE TRIGGER ledger_month_remove AFTER DELETE ON ledger_entry BEGIN
+         UPDATE ledger_month SET total = total - OLD.amount, entries = entries - 1
+         WHERE fund_id = OLD.fund_id AND month = substr(OLD.booked_on, 1, 7) AND kind = OLD.kind
+           AND reversed_kind = coalesce((SELECT kind FROM ledger_entry WHERE id = OLD.reverses_id), '');
+       END""",
+)
+POSTGRES_TRIGGERS = (
+    """CREATE FUNCTION ledger_month_change() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'INSERT' THEN
+           INSERT INTO ledger_month (fund_id, month, kind, reversed_kind, total, entries)
+           VALUES (NEW.fund_id, to_char(NEW.booked_on, 'YYYY-MM'), NEW.kind,
+                   coalesce((SELECT kind FROM ledger_entry WHERE id = NEW.reverses_id), ''), NEW.amount, 1)
+           ON CONFLICT (fund_id, month, kind, reversed_kind)
+           DO UPDATE SET total = ledger_month.total + EXCLUDED.total, entries = ledger_month.entries + 1;
+         ELSE
+           UPDATE ledger_month SET total = total - OLD.amount, entries = entries - 1
+           WHERE fund_id = OLD.fund_id AND month = to_char(OLD.booked_on, 'YYYY-MM') AND kind = OLD.kind
+             AND reversed_kind = coalesce((SELECT kind FROM ledger_entry WHERE id = OLD.reverses_id), '');
+         END IF;
+         RETURN NULL;
+       END $$""",
+    "CREATE TRIGGER ledger_month_change AFTER INSERT OR DELETE ON ledger_entry "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_month_change()",
+)
+BACKFILL = """INSERT INTO ledger_month (fund_id, month, kind, reversed_kind, total, entries)
+  SELECT e.fund_id, {month}, e.kind, coalesce(r.kind, ''), sum(e.amount), count(*)
+  FROM ledger_entry e LEFT JOIN ledger_entry r ON r.id = e.reverses_id
+  GROUP BY e.fund_id, {month}, e.kind, coalesce(r.kind, '')"""
+
+
 def upgrade() -> None:
+    op.create_table('ledger_month',
+    sa.Column('fund_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('reversed_kind', sa.String(length=30), nullable=False),
+    sa.Column('total', grants.models.base.Money(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['fund_id'], ['fund.id'], name=op.f('fk_ledger_month_fund_id_fund')),
+    sa.PrimaryKeyConstraint('fund_id', 'month', 'kind', 'reversed_kind', name=op.f('pk_ledger_month'))
+    )
+    op.create_index('ix_ledger_entry_fund_kind', 'ledger_entry', ['fund_id', 'kind'], unique=False)
+    postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute(BACKFILL.format(month="to_char(e.booked_on, 'YYYY-MM')" if postgres else "substr(e.booked_on, 1, 7)"))
+    for statement in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
+        op.execute(statement)
     op.create_table('manual_booking',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_key', sa.String(length=64), nullable=False),
@@ -59,6 +113,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER ledger_month_change ON ledger_entry")
+        op.execute("DROP FUNCTION ledger_month_change()")
+    else:
+        op.execute("DROP TRIGGER ledger_month_add")
+        op.execute("DROP TRIGGER ledger_month_remove")
+    op.drop_table('ledger_month')
+    op.drop_index('ix_ledger_entry_fund_kind', table_name='ledger_entry')
     with op.batch_alter_table('flow_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_flow_job_not_before'))
         batch_op.drop_column('not_before')

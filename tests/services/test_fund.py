@@ -393,3 +393,22 @@ def test_a_statement_with_a_hidden_control_character_is_refused_whole(db, world,
     with pytest.raises(StatementError, match="U\\+202E"):
         _import(db, tmp_path, xml)
     assert _balances(db, world) == before
+
+
+def test_the_monthly_sums_agree_with_the_entries_after_imports_returns_and_reversals(db, world, tmp_path):
+    case_ids, root = _pay_out(db, world, tmp_path, "1500.00", "700.00")
+    txs = _transfers(root)
+    _import(db, tmp_path, statement(FUND_IBAN, [N(a, False, [T(a, e, n, i)]) for e, a, i, n in txs] + [
+        N("40.00", True, [T("40.00", None, "Frau A", None, "Spende")])]))
+    e, a, i, n = txs[0]
+    _import(db, tmp_path, statement(FUND_IBAN, [N(a, True, [T(a, e, n, i, "RETURN", return_reason="AC04")])],
+                                    stmt_id="STMT-2"), name="r.xml")
+    finance = actor_for(db, world.users["finance"])
+    with db.session() as s:
+        donation = s.scalar(select(LedgerEntry).where(LedgerEntry.kind == "donation", LedgerEntry.bank_entry_id.is_not(None)))
+        fund_service.reclassify_donation(s, finance, donation.id, "other", reason="war keine Spende")
+    with db.session() as s:
+        assert ledger.balances(s, world.fund_id) == ledger.balances_from_entries(s, world.fund_id)
+        assert fund_service.reconciliation_problems(s, world.fund_id, full=True) == []
+        months = fund_service.monthly(s, world.fund_id)
+        assert sum(m.get("payout", D("0")) for m in months.values()) == D("2200.00")

@@ -141,8 +141,23 @@ def test_recommendation_reaches_the_printed_dossier(app, world, db):
     chair.post(f"{url}/tagesordnung", data={"csrf_token": csrf(chair.get(url).get_data(as_text=True))})
     member = app.test_client()
     login(member, "m3@test.example")
-    pdf = member.get(f"{url}/unterlagen.pdf")
-    assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
+    from grants.services import dossier
+
+    real, wrote = dossier.render_pdf, []
+
+    def render_while_someone_writes(data):
+        # an autosave while the PDF is made: it would wait for the write lock if the page held one
+        with db.session() as s:
+            s.get(Application, case_id).title = "Nachbarschaftscafé"
+        wrote.append(True)
+        return real(data)
+
+    dossier.render_pdf = render_while_someone_writes
+    try:
+        pdf = member.get(f"{url}/unterlagen.pdf")
+    finally:
+        dossier.render_pdf = real
+    assert wrote and pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "TOP 1: Nachbarschaftscafé" in text and "Vorschlag des Fachdienstes: 800,00 €" in text
     assert "Honorar etwas hoch." in text
