@@ -47,6 +47,37 @@ def use_client_environment(config) -> None:
     os.environ.setdefault("PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED", "false")
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ours(pgid: int, prefect_home: Path) -> bool:
+    """Is process group `pgid` an embedded Prefect server of this PREFECT_HOME (the watch, or the
+    server left alone when the watch was killed too), not a group that got a recycled id?"""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if (any(b"prefect" in part for part in cmdline)
+                and f"PREFECT_HOME={prefect_home}".encode() in environ):
+            return True
+    return False
+
+
 def _port_free(host: str, port: int) -> bool:
     """Nobody listens there. SO_REUSEADDR as the server itself binds: connections of a server that
     just stopped, still in TIME_WAIT, do not keep the port (else every restart took the next one)."""
@@ -76,8 +107,40 @@ class PrefectServer:
     def ui_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pidfile(self) -> Path:
+        return self.home / "server.pid"
+
+    def end_orphan(self, grace: float = 15) -> int | None:
+        """A server an earlier life of this GRANTS_HOME left running (its grants process and the
+        watch both killed, or a restart quicker than the watch): ended, so that its memory is freed
+        and this start gets the port back. Only a process group whose leader is our watch with this
+        PREFECT_HOME is touched. Returns the group ended, if any."""
+        try:
+            pgid = int(self.pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        if not _ours(pgid, self.home):
+            self.pidfile.unlink(missing_ok=True)
+            return None
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and _group_alive(pgid):
+                time.sleep(0.1)
+            if _group_alive(pgid):
+                os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.pidfile.unlink(missing_ok=True)
+        return pgid
+
     def start(self, timeout: float = 90) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.end_orphan() is not None:
+            deadline = time.monotonic() + 10          # the kernel frees the port a moment later
+            while time.monotonic() < deadline and not _port_free(self.host, self.port):
+                time.sleep(0.1)
         port = self.port
         while not _port_free(self.host, port):
             port += 1
@@ -92,6 +155,7 @@ class PrefectServer:
             env=env, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        self.pidfile.write_text(f"{self.proc.pid} {port}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -112,6 +176,7 @@ class PrefectServer:
     def stop(self, timeout: float = 15) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
+        self.pidfile.unlink(missing_ok=True)
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout)
