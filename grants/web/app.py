@@ -9,6 +9,7 @@ from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
@@ -158,6 +159,19 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
         }
         code = e.code or 500
         return _error_page(code, messages.get(code) or e.description or "")
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(e):
+        # a number in a form beyond what the database stores (SQLite: OverflowError, PostgreSQL:
+        # numeric value out of range); the unit of work rolled back
+        return _error_page(400, gettext("Die Anfrage enthält eine Zahl außerhalb des erlaubten Bereichs."))
+
+    @app.errorhandler(StatementError)
+    def statement_error(e):
+        if isinstance(getattr(e, "orig", None), OverflowError):
+            return out_of_range(e)
+        return unexpected(e)
 
     @app.errorhandler(Exception)
     def unexpected(e):

@@ -5,11 +5,13 @@ which character and where."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from grants.domain import text
 from grants.services.errors import Invalid
+
+MAX_ID = 2**31 - 1           # PostgreSQL's integer; SQLite's is larger, but no id gets there
 
 
 def _filtered(pairs):
@@ -30,6 +32,10 @@ def _filtered(pairs):
 def install(app: Flask) -> None:
     @app.before_request
     def filter_input():
+        # an id in the path beyond what the database stores is an id that does not exist: 404,
+        # not an overflow in the driver (500)
+        if request.view_args and any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in request.view_args.values()):
+            abort(404)
         if request.args:
             request.args = ImmutableMultiDict(_filtered(request.args.items(multi=True)))
         if request.method in ("GET", "HEAD", "OPTIONS"):

@@ -51,3 +51,25 @@ def test_a_control_character_in_a_query_or_a_file_name_is_refused(app, world, db
     assert r.status_code == 422 and "Name der Datei" in r.get_data(as_text=True)
     with db.session() as s:
         assert s.scalar(select(Attachment.id)) is None
+
+
+def test_an_id_too_large_for_the_database_is_a_page_that_does_not_exist(app, world, db):
+    client = app.test_client()
+    for who, path in [("finance", "/finanzen/auszahlungen/zahllauf/99999999999999999999/sepa-datei"),
+                      ("staff", "/fachdienst/antrag/99999999999999999999"),
+                      ("chair", "/koordinierungsstab/sitzung/2147483648")]:
+        login(client, f"{who}@test.example")
+        assert client.get(path).status_code == 404, path
+
+
+def test_a_number_too_large_for_the_database_in_a_form_is_refused_not_a_crash(app, world, db):
+    client = app.test_client()
+    login(client, "finance@test.example")
+    page = client.get("/finanzen/offene-posten").get_data(as_text=True)
+    r = client.post("/finanzen/offene-posten", data={"csrf_token": csrf(page), "entry_id": "99999999999999999999",
+                                                     "kind": "donation"})
+    assert r.status_code in (302, 400, 404)
+    page = client.get("/finanzen/spenden").get_data(as_text=True)
+    r = client.post("/finanzen/spenden", data={"csrf_token": csrf(page), "entry_id": "99999999999999999999",
+                                               "kind": "other", "reason": "x", "request_key": "f" * 32})
+    assert r.status_code in (302, 400, 404)
