@@ -13,6 +13,7 @@ from grants.domain.ledger import CaseMoney, problems
 from grants.domain.roles import Perm
 from grants.models import Application, BankEntry, LedgerEntry, LedgerMonth, Payout, PayoutRun
 from grants.services import audit, reclaims
+from grants.services.committee.voting import approved_not_committed
 from grants.services.errors import Conflict, Invalid, NotFound
 from grants.services.ledger import balances, balances_from_entries, serialise
 
@@ -163,6 +164,12 @@ def reclassify_donation(db: Session, actor, entry_id: int, kind: str, *, file_nu
     elif kind != "other":
         raise Invalid("Diese Zuordnung passt nicht zu der Buchung.")
     db.flush()
+    # approvals voted but not yet bound by the decision flow count as spent: a vote must never
+    # turn out to have been for money that a correction took away afterwards
+    left = balances(db, entry.fund_id).available - approved_not_committed(db, entry.fund_id)
+    if kind == "other" and left < 0:
+        raise Conflict("Diese Umbuchung ist nicht möglich: Der Koordinierungsstab hat über dieses Geld schon "
+                       "entschieden (es fehlten dann %(missing)s €).", missing=f"{-left:.2f}")
     audit.record(db, actor, "donation_reclassified", obj=entry, reason=reason.strip(),
                  data={"to": kind, "file_number": file_number})
     return new or entry

@@ -350,3 +350,29 @@ def test_a_case_withdrawn_after_its_vote_gets_no_decision_money_or_letter(db, wo
     with db.session() as s:                               # the flow runs again: nothing changes
         decisions.record_decisions(s, session_id)
         assert s.scalar(select(func.count()).select_from(Decision)) == 2
+
+
+def test_a_correction_cannot_take_away_money_the_committee_has_voted(db, world):
+    from grants.services import fund as fund_service
+
+    committee_id, users, members = _committee(db, world)
+    _ready_case(db, world, "Großes Fest", "5000.00")
+    chair = actor_for(db, users["chair"])
+    finance = actor_for(db, world.users["finance"])
+    with db.session() as s:
+        m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1))
+        [item] = sessions.build_agenda(s, m.id)
+        sessions.invite(s, m.id, "http://x")
+        sessions.open_session(s, chair, m.id)
+        for k in ("chair", "m1", "m2"):
+            sessions.set_attendance(s, chair, m.id, members[k], True)
+        voting.set_motion(s, chair, item.id, "approve")
+        for k in ("chair", "m1", "m2"):
+            voting.cast_vote(s, chair, item.id, members[k], "yes")
+        voting.conclude_item(s, chair, item.id)
+    with db.session() as s:
+        donation_id = s.scalar(select(LedgerEntry.id).where(LedgerEntry.kind == "donation"))   # the fund's 10,000
+    with pytest.raises(Conflict, match="schon entschieden"), db.session() as s:
+        fund_service.reclassify_donation(s, finance, donation_id, "other", reason="Irrtum")
+    with db.session() as s:
+        assert ledger.balances(s, world.fund_id).available == D("10000.00")
