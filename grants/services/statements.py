@@ -23,7 +23,7 @@ from grants.domain import reconcile
 from grants.domain.roles import Perm
 from grants.domain.workflow import State
 from grants.models import Application, BankStatement, Fund, Payout
-from grants.services import audit, cases, jobs, messenger, reclaims
+from grants.services import audit, cases, jobs, ledger, messenger, reclaims
 from grants.services.actor import Actor
 from grants.services.errors import Invalid
 from grants.services.statement_booking import Booking
@@ -75,6 +75,9 @@ def import_file(db: Session, path: Path, actor: Actor, *, max_bytes: int = MAX_B
     path = Path(path)
     result = FileResult(file=display_name or str(path))
     follow_ups: list[tuple[str, int, str]] = []   # (action, application id, reason)
+    # the same statement uploaded twice at once must not book twice: the second import waits,
+    # then finds the statement known and skips it
+    ledger.serialise(db)
     # the reader starts first: it parses while this process hashes the file and asks the database
     with Rows(path, max_bytes, separate=separate) as rows, _no_cycle_collection():
         digest = _sha256(path)

@@ -319,3 +319,28 @@ def test_booked_on_in_the_future_is_refused(race_db):
             assert "Zukunft" in e.msgid
         else:
             raise AssertionError("a donation received the day after tomorrow")
+
+
+def test_the_same_statement_imported_twice_at_once_books_once(race_db, tmp_path):
+    from grants.models import BankStatement
+    from grants.services import statements
+    from grants.services.actor import Actor
+    from tests.camt_builder import N as Entry
+    from tests.camt_builder import T, statement
+
+    world = build_world(race_db)
+    xml = statement("DE89370400440532013000", [Entry("25.00", True, [T("25.00", None, "Frau A", None, "Spende")]),
+                                               Entry("40.00", True, [T("40.00", None, "Herr B", None, "Spende")])])
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"upload-{i}.xml")
+        paths[-1].write_bytes(xml)
+
+    def import_(i):
+        with race_db.session() as s:
+            return statements.import_file(s, paths[i], Actor.system("test")).statements
+
+    assert sorted(race(4, import_)) == [0, 0, 0, 1]
+    assert count(race_db, BankStatement) == 1
+    with race_db.session() as s:
+        assert ledger.balances(s, world.fund_id).donations == D("10065.00")
