@@ -144,5 +144,20 @@ def refuse(db: Session, actor: Actor, booking_id: int, note: str) -> ManualBooki
     return booking
 
 
+def set_four_eyes_from(db: Session, actor: Actor, fund_id: int, amount: Decimal) -> Fund:
+    """The admin sets from which amount a booking by hand needs a second person (0: always)."""
+    actor.require(Perm.ADMIN_SYSTEM)
+    if amount < 0 or amount > MAX_MANUAL:
+        raise Invalid("Bitte geben Sie einen Betrag zwischen 0 und %(max)s € an.", max=fmt_plain(MAX_MANUAL))
+    fund = db.get(Fund, fund_id)
+    if fund is None:
+        raise NotFound("Diesen Fonds gibt es nicht.")
+    before = fund.four_eyes_from
+    fund.four_eyes_from = amount
+    audit.record(db, actor, "four_eyes_threshold_set", obj=fund,
+                 data={"from": fmt_plain(before), "to": fmt_plain(amount)})
+    return fund
+
+
 def pending(db: Session) -> list[ManualBooking]:
     return list(db.scalars(select(ManualBooking).where(ManualBooking.state == "pending").order_by(ManualBooking.id)))

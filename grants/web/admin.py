@@ -7,9 +7,10 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants.domain.money import AmountError, parse_amount
 from grants.domain.roles import Perm
 from grants.models import Committee, CommitteeMember, FlowJob, User
-from grants.services import job_failures
+from grants.services import job_failures, ledger, manual_bookings
 from grants.services.committee import members as membership
 from grants.services.errors import NotFound, ServiceError
 from grants.web.access import requires
@@ -31,6 +32,7 @@ def home():
         retrying = s.scalars(select(FlowJob).where(FlowJob.state == "queued", FlowJob.not_before.is_not(None))
                              .order_by(FlowJob.not_before).limit(50)).all()
         c = s.scalar(select(Committee).order_by(Committee.id).limit(1))
+        fund = ledger.default_fund(s)
         members = s.execute(select(CommitteeMember, User).join(User, User.id == CommitteeMember.user_id)
                             .where(CommitteeMember.committee_id == c.id).order_by(CommitteeMember.id)).all() if c else []
     engine = current_app.extensions["grants"].get("engine")
@@ -43,7 +45,7 @@ def home():
     return render_template("admin/home.html", users=users, jobs=jobs, failed=failed, retrying=retrying,
                            explain=job_failures.explain, flow_label=lambda f: JOB_FLOW_LABELS.get(f, f),
                            prefect_ui=prefect_ui,
-                           committee=c, members=members, form=EmptyForm(), FUNCTIONS=membership.FUNCTIONS)
+                           committee=c, fund=fund, members=members, form=EmptyForm(), FUNCTIONS=membership.FUNCTIONS)
 
 
 @bp.post("/auftraege/<int:job_id>/wiederholen")
@@ -62,6 +64,29 @@ def retry_job(job_id: int):
         flash(gettext("Der Auftrag ist wieder in der Warteschlange."), "info")
         wake_engine()
     return redirect(url_for("admin.home") + "#h-engine")
+
+
+@bp.post("/fonds/vier-augen")
+@requires(Perm.ADMIN_SYSTEM)
+def set_four_eyes():
+    EmptyForm()
+    try:
+        amount = parse_amount(request.form.get("four_eyes_from", ""))
+    except AmountError:
+        flash(gettext("Bitte geben Sie einen Betrag wie 1.250,00 an (ohne Minus, höchstens zwei Nachkommastellen)."),
+              "error")
+        return redirect(url_for("admin.home") + "#h-fund")
+    try:
+        with db().session() as s:
+            fund = ledger.default_fund(s)
+            if fund is None:
+                raise NotFound("Diesen Fonds gibt es nicht.")
+            manual_bookings.set_four_eyes_from(s, g.actor, fund.id, amount)
+    except ServiceError as e:
+        flash(gettext(e.msgid, **e.params), "error")
+    else:
+        flash(gettext("Gespeichert."), "info")
+    return redirect(url_for("admin.home") + "#h-fund")
 
 
 def _committee(s: Session) -> Committee:

@@ -49,3 +49,33 @@ def test_every_flow_has_words_on_the_admin_page():
     from grants.web.labels import JOB_FLOW_LABELS
 
     assert set(FLOWS) <= set(JOB_FLOW_LABELS)
+
+
+def test_the_admin_sets_from_which_amount_a_booking_by_hand_needs_four_eyes(client, world, db):
+    from decimal import Decimal
+
+    from grants import clock
+    from grants.models import Fund
+    from grants.services import manual_bookings
+    from tests.factories import actor_for
+
+    login(client, "finance@test.example")
+    token = csrf(client.get("/finanzen/").get_data(as_text=True))
+    assert client.post("/admin/fonds/vier-augen", data={"csrf_token": token, "four_eyes_from": "0"}).status_code == 403
+    login(client, "admin@test.example")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'value="1.000,00"' in page
+    for bad in ("-5", "abc", "2.000.000,00"):
+        client.post("/admin/fonds/vier-augen", data={"csrf_token": csrf(page), "four_eyes_from": bad})
+        with db.session() as s:
+            assert s.get(Fund, world.fund_id).four_eyes_from == Decimal("1000.00")
+    client.post("/admin/fonds/vier-augen", data={"csrf_token": csrf(page), "four_eyes_from": "250,00"})
+    with db.session() as s:
+        assert s.get(Fund, world.fund_id).four_eyes_from == Decimal("250.00")
+        assert s.scalar(select(AuditEvent.data).where(AuditEvent.action == "four_eyes_threshold_set")) == {
+            "from": "1000.00", "to": "250.00"}
+    finance = actor_for(db, world.users["finance"])
+    with db.session() as s:
+        booking = manual_bookings.propose_donation(s, finance, world.fund_id, "z" * 32, donor="Basar",
+                                                   booked_on=clock.today(), amount=Decimal("300.00"))
+        assert booking.state == "pending"
