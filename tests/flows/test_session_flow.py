@@ -154,14 +154,15 @@ def test_minutes_signed_and_read_back(db, world, config):
     from grants.services import minutes
 
     committee_id, users, members = _committee(db, world)
-    _ready_case(db, world, "Sprachcafé", "1000.00")
+    # stored before the input filter existed: the minutes are written all the same, without them
+    _ready_case(db, world, "Sprach\x01café", "1000.00")
     chair, m1, m2 = actor_for(db, users["chair"]), actor_for(db, users["m1"]), actor_for(db, users["m2"])
     with db.session() as s:
         m = sessions.plan_session(s, chair, committee_id, clock.now() + timedelta(days=1),
                                    place="Rathaus, Raum 201")
         item = sessions.build_agenda(s, m.id)[0]
         sessions.invite(s, m.id, "http://x")
-        voting.declare_conflict(s, m2, item.id, members["m2"], "Vorstand des Vereins")
+        voting.declare_conflict(s, m2, item.id, members["m2"], "Vorstand des\u202e Vereins")
         sessions.open_session(s, chair, m.id)
         for k in ("chair", "m1", "m2", "m3"):
             sessions.set_attendance(s, chair, m.id, members[k], True)
