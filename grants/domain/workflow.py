@@ -54,40 +54,49 @@ class Transition:
     target: State
     actors: frozenset[str]           # role names, and/or SYSTEM
     needs_reason: bool = False
+    # whether the reason written with it is for the applicant (shown in their history and export);
+    # otherwise it is the city's internal note (a recommendation, a check remark)
+    reason_for_applicant: bool = False
 
 
-def _t(action, sources, target, actors, needs_reason=False) -> Transition:
+def _t(action, sources, target, actors, needs_reason=False, *, public=False) -> Transition:
     if isinstance(sources, State):
         sources = {sources}
-    return Transition(action, frozenset(sources), target, frozenset(str(a) for a in actors), needs_reason)
+    return Transition(action, frozenset(sources), target, frozenset(str(a) for a in actors), needs_reason, public)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t("submit", S.DRAFT, S.SUBMITTED, {A}),
     _t("start_screening", S.SUBMITTED, S.SCREENING, {SYSTEM, ST}),
-    _t("request_info", S.SCREENING, S.NEEDS_INFO, {SYSTEM, ST}, needs_reason=True),
+    _t("request_info", S.SCREENING, S.NEEDS_INFO, {SYSTEM, ST}, needs_reason=True, public=True),
     _t("resubmit", S.NEEDS_INFO, S.SCREENING, {A}),
     _t("mark_ready", S.SCREENING, S.READY_FOR_COMMITTEE, {SYSTEM, ST}),
-    _t("declare_ineligible", S.SCREENING, S.INELIGIBLE, {ST}, needs_reason=True),
+    _t("declare_ineligible", S.SCREENING, S.INELIGIBLE, {ST}, needs_reason=True, public=True),
     _t("put_on_agenda", {S.READY_FOR_COMMITTEE, S.DEFERRED}, S.ON_AGENDA, {SYSTEM, ST, CH}),
     _t("take_off_agenda", S.ON_AGENDA, S.READY_FOR_COMMITTEE, {ST, CH}, needs_reason=True),
     _t("approve", S.ON_AGENDA, S.APPROVED, {SYSTEM, CH}),
-    _t("approve_partly", S.ON_AGENDA, S.PARTLY_APPROVED, {SYSTEM, CH}, needs_reason=True),
-    _t("reject", S.ON_AGENDA, S.REJECTED, {SYSTEM, CH}, needs_reason=True),
-    _t("defer", S.ON_AGENDA, S.DEFERRED, {SYSTEM, CH}, needs_reason=True),
+    _t("approve_partly", S.ON_AGENDA, S.PARTLY_APPROVED, {SYSTEM, CH}, needs_reason=True, public=True),
+    _t("reject", S.ON_AGENDA, S.REJECTED, {SYSTEM, CH}, needs_reason=True, public=True),
+    _t("defer", S.ON_AGENDA, S.DEFERRED, {SYSTEM, CH}, needs_reason=True, public=True),
     _t("send_letter", DECIDED, S.LETTER_SENT, {SYSTEM, ST}),
     _t("pay", S.LETTER_SENT, S.PAID, {SYSTEM, FI}),
-    _t("payout_returned", S.PAID, S.LETTER_SENT, {SYSTEM, FI}, needs_reason=True),
+    _t("payout_returned", S.PAID, S.LETTER_SENT, {SYSTEM, FI}, needs_reason=True, public=True),
     _t("request_report", S.PAID, S.REPORT_DUE, {SYSTEM, ST}),
     _t("submit_report", S.REPORT_DUE, S.REPORT_SUBMITTED, {A}),
-    _t("return_report", S.REPORT_SUBMITTED, S.REPORT_DUE, {ST}, needs_reason=True),
+    _t("return_report", S.REPORT_SUBMITTED, S.REPORT_DUE, {ST}, needs_reason=True, public=True),
     _t("close", S.REPORT_SUBMITTED, S.CLOSED, {ST}),
-    _t("start_reclaim", {S.REPORT_SUBMITTED, S.REPORT_DUE}, S.RECLAIM, {ST}, needs_reason=True),
+    _t("start_reclaim", {S.REPORT_SUBMITTED, S.REPORT_DUE}, S.RECLAIM, {ST}, needs_reason=True, public=True),
     _t("settle_reclaim", S.RECLAIM, S.CLOSED, {SYSTEM, FI}),
-    _t("withdraw", WITHDRAWABLE, S.WITHDRAWN, {A, ST}),
+    _t("withdraw", WITHDRAWABLE, S.WITHDRAWN, {A, ST}, public=True),
 )
 
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
+
+
+def reason_for_applicant(action: str) -> bool:
+    """May the applicant read the reason written with this step? Unknown steps: no."""
+    t = BY_ACTION.get(action)
+    return t is not None and t.reason_for_applicant
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
 from grants.domain.roles import Perm
-from grants.domain.workflow import BY_ACTION, State, check_transition
+from grants.domain.workflow import BY_ACTION, State, check_transition, reason_for_applicant
 from grants.models import Application, AuditEvent
 from grants.services import audit, jobs
 from grants.services.actor import Actor
@@ -75,6 +78,20 @@ def transition(db: Session, case: Application, action: str, actor: Actor, *, rea
         jobs.enqueue(db, flow, f"{flow}:{case.id}:{event.id}", case_id=case.id)
     db.flush()  # optimistic lock: a concurrent change raises StaleDataError here
     return event
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    to_state: str
+    reason: str
+
+
+def applicant_history(db: Session, case_id: int) -> list[HistoryLine]:
+    """The case's steps as the applicant sees them: a reason only where it was written for them
+    (workflow.Transition.reason_for_applicant); the city's internal notes never."""
+    return [HistoryLine(e.at, e.to_state or "", e.reason if reason_for_applicant(e.action) else "")
+            for e in history(db, case_id)]
 
 
 def history(db: Session, case_id: int) -> list[AuditEvent]:

@@ -199,7 +199,7 @@ def case(case_id: int):
         case = s.get(Application, case_id)
         if case is None:
             return None
-        return {"case": case, "history": cases.history(s, case.id),
+        return {"case": case, "history": cases.applicant_history(s, case.id),
                 "comments": s.scalars(select(Comment).where(Comment.application_id == case.id,
                                                             Comment.visible_to_applicant.is_(True))
                                       .order_by(Comment.created_at)).all(),

@@ -152,6 +152,34 @@ def test_data_export_holds_the_organisations_data_only(app, world, db):
     assert sum(1 for n in names if n.endswith("antrag.json")) == 1
 
 
+def test_a_colleague_cannot_take_over_the_manager_through_the_export(app, world, db):
+    """The takeover that worked: a new member asks for a reset of the manager's password and reads
+    the link in the organisation's export. Now the export is for managers, and holds no key."""
+    manager = app.test_client()
+    login(manager, "applicant_a@test.example")
+    page = manager.get("/antrag/organisation/").get_data(as_text=True)
+    manager.post("/antrag/organisation/einladen", data={"csrf_token": csrf(page), "i-email": "neu@a.example"})
+    link = _mail_link(db, "neu@a.example", "/einladung")
+    colleague = app.test_client()
+    page = colleague.get(link).get_data(as_text=True)
+    colleague.post(link, data={"csrf_token": csrf(page), "name": "Neu", "password": "ein langes Passwort",
+                               "confirm": "ein langes Passwort"})
+    manager.post("/antrag/organisation/einladen", data={"csrf_token": csrf(page), "i-email": "noch@a.example"})
+    anyone = app.test_client()
+    page = anyone.get("/passwort/vergessen").get_data(as_text=True)
+    anyone.post("/passwort/vergessen", data={"csrf_token": csrf(page), "email": "applicant_a@test.example"})
+    reset = _mail_link(db, "applicant_a@test.example", "/passwort/neu")
+    login(colleague, "neu@a.example", "ein langes Passwort")
+    assert colleague.get("/antrag/organisation/daten.zip").status_code == 403
+    r = manager.get("/antrag/organisation/daten.zip")
+    assert r.status_code == 200
+    zf = zipfile.ZipFile(io.BytesIO(r.data))
+    everything = "".join(zf.read(n).decode(errors="ignore") for n in zf.namelist() if n.endswith(".json"))
+    token = reset.rsplit("/", 1)[1]
+    assert token not in everything and "/passwort/neu/" not in everything and "/einladung/" not in everything
+    assert "password_hash" not in everything and "$argon2" not in everything
+
+
 def test_parish_submits_and_screening_sees_its_own_rules(app, world, db):
     from grants.models import Application
     from grants.services import screening
