@@ -107,6 +107,8 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
     app.teardown_request(close_reading)
     input_filter.install(app)          # after load_user: its refusal is a page of the user's own
 
+    https = config.base_url.startswith("https://")
+
     @app.after_request
     def security_headers(resp):
         resp.headers.setdefault("Content-Security-Policy",
@@ -117,6 +119,10 @@ def create_app(config: Config | None = None, db: Database | None = None, engine=
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         if g.get("user") is not None:
             resp.headers.setdefault("Cache-Control", "no-store")
+        if https:
+            # browsers that once came over https never try plain http again (no downgrade on a
+            # café's network); only when the city serves the site over https
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return resp
 
     @app.context_processor

@@ -65,3 +65,27 @@ def test_scale_out_without_a_reachable_prefect_server_is_503(config, db):
     status, body = _get(_app(cfg, db))
     assert status == 503 and body["status"] == "error: workflow engine unavailable"
     assert body["engine"]["mode"] == "scale-out" and body["engine"]["prefect"].startswith("error: ")
+
+
+def test_the_details_are_for_the_machine_itself_and_for_admins(config, db):
+    from tests.factories import build_world
+    from tests.web.helpers import login
+
+    build_world(db)
+    app = _app(config, db, FakeEmbedded())
+    outside = app.test_client().get("/healthz", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert outside.status_code == 200 and outside.get_json() == {"status": "ok"}
+    admin = app.test_client()
+    login(admin, "admin@test.example")
+    seen = admin.get("/healthz", environ_base={"REMOTE_ADDR": "203.0.113.9"}).get_json()
+    assert seen["status"] == "ok" and "engine" in seen and "database" in seen
+    staff = app.test_client()
+    login(staff, "staff@test.example")
+    assert staff.get("/healthz", environ_base={"REMOTE_ADDR": "203.0.113.9"}).get_json() == {"status": "ok"}
+
+
+def test_https_sites_ask_browsers_to_stay_on_https(config, db):
+    plain = create_app(config, db).test_client().get("/")
+    assert "Strict-Transport-Security" not in plain.headers
+    secure = create_app(replace(config, base_url="https://foerderung.osnabrueck.de"), db).test_client().get("/")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
