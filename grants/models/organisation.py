@@ -46,6 +46,9 @@ class Organisation(Base):
     iban: Mapped[str | None] = mapped_column(String(34), index=True)
     bic: Mapped[str | None] = mapped_column(String(11))
     account_holder: Mapped[str | None] = mapped_column(String(140))
+    # set when a manager changes the bank details that payouts go to; until finance confirms the
+    # new account (by telephone, on paper) nothing is paid to it
+    bank_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

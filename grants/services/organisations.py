@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from grants import clock
 from grants.domain.eligibility import proof_valid_on
+from grants.domain.roles import Perm
 from grants.models import Membership, NonProfitProof, Organisation, OrgKind, ProofKind, Signatory, User
 from grants.services import accounts, audit, messenger
 from grants.services.actor import Actor
@@ -112,9 +113,50 @@ def update_profile(db: Session, actor: Actor, org_id: int, data: dict) -> Organi
                 raise Invalid("Der Kontoinhaber darf höchstens 70 Zeichen lang sein – so viel überträgt eine "
                               "SEPA-Überweisung. Bitte verwenden Sie die Kurzform, die Ihre Bank führt.")
             if (org.iban, org.account_holder) != (iban, holder):
-                changes["bank"] = f"{iban[:4]}…{iban[-4:]}"
-            org.iban, org.bic, org.account_holder = iban, bic, holder
+                _change_bank(db, actor, org, iban, bic, holder)
+                changes["bank"] = _masked(iban)
     audit.record(db, actor, "organisation_updated", obj=org, data={"changed": sorted(changes)})
+    return org
+
+
+def _masked(iban: str | None) -> str:
+    return f"{iban[:4]} … {iban[-4:]}" if iban else "–"
+
+
+def _change_bank(db: Session, actor: Actor, org: Organisation, iban: str, bic: str | None, holder: str) -> None:
+    """Only the organisation's managers change where its money goes. A change (not the first entry)
+    is audited, told to every manager, and waits for finance before anything is paid to it."""
+    _org_for(db, actor, org.id, manage=True)
+    before, before_holder = org.iban, org.account_holder
+    org.iban, org.bic, org.account_holder = iban, bic, holder
+    if not before:
+        return
+    org.bank_changed_at = clock.now()
+    audit.record(db, actor, "bank_details_changed", obj=org,
+                 data={"from": _masked(before), "to": _masked(iban), "holder_from": before_holder or "",
+                       "holder_to": holder})
+    managers = db.scalars(select(User.email).join(Membership, Membership.user_id == User.id)
+                          .where(Membership.organisation_id == org.id, Membership.manager.is_(True),
+                                 User.active.is_(True)))
+    for email in managers:
+        messenger.send(db, key=f"bank-changed:{org.id}:{org.bank_changed_at.isoformat()}:{email}", to=email,
+                       template="bank_changed",
+                       subject="Die Bankverbindung Ihrer Organisation wurde geändert – Dein Quartier und du",
+                       body=(f"Guten Tag,\n\n{actor.label} hat die Bankverbindung von {org.name} im Antragsportal "
+                             f"geändert: von {_masked(before)} ({before_holder or '–'}) auf {_masked(iban)} ({holder}).\n\n"
+                             "Auszahlungen gehen erst auf das neue Konto, wenn die Finanzverwaltung der Stadt die "
+                             "Änderung bestätigt hat. Waren Sie oder Ihr Vorstand das nicht, melden Sie sich bitte "
+                             "sofort beim Fachdienst Integration.\n\nStadt Osnabrück – Fachdienst Integration"))
+
+
+def confirm_bank(db: Session, actor: Actor, org_id: int) -> Organisation:
+    """Finance has checked the new account with the organisation (not through the portal)."""
+    actor.require(Perm.FINANCE_PREPARE)
+    org = get_or_404(db, Organisation, org_id, "Diese Organisation gibt es nicht.")
+    if org.bank_changed_at is None:
+        raise Conflict("Diese Bankverbindung ist schon bestätigt.")
+    org.bank_changed_at = None
+    audit.record(db, actor, "bank_details_confirmed", obj=org, data={"iban": _masked(org.iban)})
     return org
 
 
@@ -145,7 +187,7 @@ def add_proof(db: Session, actor: Actor, org_id: int, *, kind: str, issued_on: d
 
 
 def set_signatories(db: Session, actor: Actor, org_id: int, people: list[tuple[str, str]]) -> list[Signatory]:
-    org = _org_for(db, actor, org_id)
+    org = _org_for(db, actor, org_id, manage=True)
     people = [(" ".join(n.split()), " ".join(f.split())) for n, f in people if n.strip()]
     if org.kind == OrgKind.PARISH and len(people) < 2:
         raise Invalid("Eine Kirchengemeinde braucht zwei Unterschriftsberechtigte: den Vorsitz oder die "

@@ -54,7 +54,7 @@ def plan(db: Session, actor: Actor) -> list[Payout]:
     created = []
     for case, org, program in _owed_cases(db):
         amount = owed(db, case)
-        if amount <= 0 or missing_payee_details(org):
+        if amount <= 0 or _not_payable(org):
             continue  # the latter listed for finance by `blocked`
         existing = db.execute(select(func.count()).select_from(Payout).where(Payout.application_id == case.id)).scalar_one()
         shares = program.typed_rules.instalments if existing == 0 else None
@@ -80,6 +80,18 @@ def _owed_cases(db: Session):
                       .order_by(Application.id)).all()
 
 
+BANK_UNCONFIRMED = "Bestätigung der geänderten Bankverbindung durch die Finanzen"
+
+
+def _not_payable(org: Organisation) -> list[str]:
+    """What stands between this organisation and a payout: details it has not given, or a changed
+    account finance has not confirmed yet."""
+    missing = missing_payee_details(org)
+    if org.bank_changed_at is not None:
+        missing.append(BANK_UNCONFIRMED)
+    return missing
+
+
 @dataclass(frozen=True)
 class Blocked:
     case_id: int
@@ -87,17 +99,22 @@ class Blocked:
     organisation: str
     owed: Decimal
     missing: list[str]
+    organisation_id: int = 0
+    bank_unconfirmed: bool = False
+    iban: str = ""
+    account_holder: str = ""
 
 
 def blocked(db: Session) -> list[Blocked]:
     """Grants still owed that cannot be paid yet, with what the organisation has to add first."""
     out = []
     for case, org, _ in _owed_cases(db):
-        missing = missing_payee_details(org)
+        missing = _not_payable(org)
         if missing:
             amount = owed(db, case)
             if amount > 0:
-                out.append(Blocked(case.id, case.file_number, org.name, amount, missing))
+                out.append(Blocked(case.id, case.file_number, org.name, amount, missing, org.id,
+                                   org.bank_changed_at is not None, org.iban or "", org.account_holder or ""))
     return out
 
 

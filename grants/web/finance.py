@@ -13,7 +13,7 @@ from sqlalchemy import select
 from grants import clock
 from grants.domain.roles import Perm
 from grants.models import Application, FlowJob, LedgerEntry, ManualBooking, Payout, PayoutRun, User
-from grants.services import bank_queue, ledger, ledger_export, manual_bookings, payouts, statements
+from grants.services import bank_queue, ledger, ledger_export, manual_bookings, organisations, payouts, statements
 from grants.services import fund as fund_service
 from grants.services.errors import ServiceError
 from grants.web.access import requires
@@ -171,6 +171,16 @@ def prepare():
 @requires(Perm.FINANCE_RELEASE)
 def release(run_id: int):
     return _act(lambda s: payouts.release_run(s, g.actor, run_id), gettext("Der Zahllauf ist freigegeben."))
+
+
+@bp.post("/organisation/<int:org_id>/bankverbindung-bestaetigen")
+@requires(Perm.FINANCE_PREPARE)
+def confirm_bank(org_id: int):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _act(lambda s: organisations.confirm_bank(s, g.actor, org_id),
+                gettext("Die neue Bankverbindung ist bestätigt; Auszahlungen können angelegt werden."))
 
 
 @bp.post("/auszahlungen/zahllauf/<int:run_id>/stornieren")

@@ -39,6 +39,9 @@ JOB_STATE_LABELS = {
     "failed": _l("fehlgeschlagen"),
 }
 
+# reasons a grant cannot be paid yet (grants.services.payouts), shown translated on the payouts page
+PAYEE_GAPS = (_l("Bestätigung der geänderten Bankverbindung durch die Finanzen"),)
+
 # what each background job does, for the admin page (names as in grants.flows.registry)
 JOB_FLOW_LABELS = {
     "deliver_message": _l("E-Mail zustellen"),

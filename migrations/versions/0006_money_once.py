@@ -102,6 +102,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('four_eyes_from', grants.models.base.Money(), nullable=False,
                                       server_default=sa.text('100000')))
 
+    with op.batch_alter_table('organisation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('bank_changed_at', grants.models.base.UTCDateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table('flow_job', schema=None) as batch_op:
         batch_op.add_column(sa.Column('not_before', grants.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_flow_job_not_before'), ['not_before'], unique=False)
@@ -113,6 +116,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('organisation', schema=None) as batch_op:
+        batch_op.drop_column('bank_changed_at')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER ledger_month_change ON ledger_entry")
         op.execute("DROP FUNCTION ledger_month_change()")
