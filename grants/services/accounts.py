@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from grants import clock
+from grants.domain import throttle
 from grants.domain.roles import Role, parse_role
 from grants.models import LoginAttempt, Membership, Organisation, User
 from grants.services import audit, messenger
@@ -18,9 +19,6 @@ from grants.services.errors import Conflict, Invalid, NotFound
 from grants.services.passwords import check_password, hash_password, needs_rehash, verify_password
 
 # Login throttling: per address and per client, over a sliding window.
-WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_CLIENT = 20
 
 RESET_MAX_AGE = 3600          # seconds a password-reset link is valid
 CONFIRM_MAX_AGE = 7 * 86400   # seconds an e-mail confirmation link is valid
@@ -72,18 +70,39 @@ class EmailNotConfirmed(Conflict):
     status = 403
 
 
+def _failures(db: Session, since, *where) -> throttle.Count:
+    n, latest = db.execute(select(func.count(), func.max(LoginAttempt.at)).where(
+        LoginAttempt.success.is_(False), LoginAttempt.at >= since, *where)).one()
+    return throttle.Count(n, latest)
+
+
+def _serialise_attempts(db: Session, email: str, remote_addr: str) -> None:
+    """Attempts for one address, and from one client, one at a time in every process: else eight
+    guesses at once all counted four failures before them. SQLite's writers queue anyway."""
+    if db.get_bind().dialect.name == "postgresql":
+        for key in (f"login:{email}", f"client:{remote_addr}"):         # always in this order
+            db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
 def authenticate(db: Session, email: str, password: str, remote_addr: str) -> User | None:
-    """The user if the password is right; None otherwise. Raises LoginThrottled when too many
-    failures came for this address or from this client recently."""
+    """The user if the password is right; None otherwise. Raises LoginThrottled while the failures
+    before it ask for a pause (grants.domain.throttle: backoff, never a lock)."""
     email_n = email.strip().lower()
-    since = clock.now() - WINDOW
-    fails_email = db.execute(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email_n, LoginAttempt.success.is_(False), LoginAttempt.at >= since)).scalar_one()
-    fails_client = db.execute(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.remote_addr == remote_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since)).scalar_one()
-    if fails_email >= MAX_FAILURES_PER_EMAIL or fails_client >= MAX_FAILURES_PER_CLIENT:
-        raise LoginThrottled("Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie 15 Minuten "
-                             "oder setzen Sie Ihr Passwort zurück.")
+    _serialise_attempts(db, email_n, remote_addr)
+    now = clock.now()
+    since = now - throttle.WINDOW
+    last_ok = db.scalar(select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.email == email_n, LoginAttempt.remote_addr == remote_addr, LoginAttempt.success.is_(True)))
+    pair_since = max(since, last_ok) if last_ok is not None else since
+    pause = throttle.longest_wait(
+        _failures(db, pair_since, LoginAttempt.email == email_n, LoginAttempt.remote_addr == remote_addr),
+        _failures(db, since, LoginAttempt.remote_addr == remote_addr),
+        _failures(db, since, LoginAttempt.email == email_n), now)
+    if pause > timedelta(0):
+        seconds = int(pause.total_seconds()) + 1
+        raise LoginThrottled("Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie %(seconds)d Sekunden und "
+                             "versuchen Sie es dann noch einmal, oder setzen Sie Ihr Passwort zurück.",
+                             seconds=seconds)
     found = db.scalar(select(User).where(User.email == email_n))
     # the password is checked also without a user, so that the answer takes as long
     password_ok = verify_password(found.password_hash if found else None, password)
@@ -143,6 +162,8 @@ def reset_password(db: Session, secret: str, token: str, new_password: str) -> U
     check_password(new_password)
     user.password_hash = hash_password(new_password)
     user.session_epoch += 1
+    # whoever holds the mailbox is the owner: the failed guesses of others no longer slow her down
+    db.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email, LoginAttempt.success.is_(False)))
     audit.record(db, Actor.of(user), "password_reset", obj=user)
     return user
 
