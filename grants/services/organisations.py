@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import clock
+from grants.domain import names
 from grants.domain.eligibility import proof_valid_on
 from grants.domain.roles import Perm
 from grants.models import Membership, NonProfitProof, Organisation, OrgKind, ProofKind, Signatory, User
@@ -46,6 +47,8 @@ def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: st
     org_name = " ".join(org_name.split())
     if not org_name:
         raise Invalid("Bitte geben Sie den Namen Ihrer Organisation an.")
+    _check_name(org_name)
+    _check_name(name)
     try:
         kind_ = OrgKind(kind)
     except ValueError:
@@ -66,6 +69,12 @@ def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: st
                          "registriert. Bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link (7 Tage gültig):\n\n"
                          f"{base_url}/bestaetigen/{token}\n\nStadt Osnabrück – Fachdienst Integration"))
     return user
+
+
+def _check_name(name: str) -> None:
+    why = names.problem(name)
+    if why:
+        raise Invalid(why)
 
 
 def _org_for(db: Session, actor: Actor, org_id: int, *, manage: bool = False) -> Organisation:
@@ -189,6 +198,9 @@ def add_proof(db: Session, actor: Actor, org_id: int, *, kind: str, issued_on: d
 def set_signatories(db: Session, actor: Actor, org_id: int, people: list[tuple[str, str]]) -> list[Signatory]:
     org = _org_for(db, actor, org_id, manage=True)
     people = [(" ".join(n.split()), " ".join(f.split())) for n, f in people if n.strip()]
+    for n, f in people:
+        _check_name(n)
+        _check_name(f)
     if org.kind == OrgKind.PARISH and len(people) < 2:
         raise Invalid("Eine Kirchengemeinde braucht zwei Unterschriftsberechtigte: den Vorsitz oder die "
                       "Stellvertretung des Kirchenvorstands und ein weiteres Mitglied.")
@@ -230,6 +242,7 @@ def accept_invite(db: Session, secret: str, token: str, name: str, password: str
     user = db.get(User, data.get("u"))
     if user is None or user.email != data.get("e") or user.password_hash is not None:
         raise Invalid("Diese Einladung wurde schon angenommen. Bitte melden Sie sich an.")
+    _check_name(name)
     check_password(password)
     user.password_hash = hash_password(password)
     user.name = " ".join(name.split())[:200] or user.name

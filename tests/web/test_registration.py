@@ -209,3 +209,26 @@ def test_parish_submits_and_screening_sees_its_own_rules(app, world, db):
         screening.screen_case(s, case_id)
         verdicts = {v.rule: v.result for v in screening.latest_verdicts(s, case_id)}
     assert verdicts["non_profit_proof"] == "pass"        # no Freistellungsbescheid asked of a parish
+
+
+def test_a_look_alike_or_a_link_is_no_organisation_name(app, world, db):
+    from grants.models import Organisation
+
+    client = app.test_client()
+    for name, why in [("Verein A e.V.".replace("e", "е", 1), "Schriften"),       # Cyrillic е
+                      ("Gewinnspiel auf www.evil.example", "Internet")]:
+        page = client.get("/registrieren").get_data(as_text=True)
+        r = client.post("/registrieren", data={
+            "csrf_token": csrf(page), "org_name": name, "kind": "association", "name": "Karin Meyer",
+            "email": "karin@evil.example", "password": "ein sicheres Passwort", "confirm": "ein sicheres Passwort",
+            "privacy": "y"})
+        assert r.status_code == 400 and why in r.get_data(as_text=True)
+        with db.session() as s:
+            assert s.scalar(select(Organisation.id).where(Organisation.name == name)) is None
+    r = client.get("/registrieren?lang=en")
+    page = r.get_data(as_text=True)
+    r = client.post("/registrieren", data={
+        "csrf_token": csrf(page), "org_name": "Сaritas", "kind": "association", "name": "Karin Meyer",
+        "email": "karin@evil.example", "password": "ein sicheres Passwort", "confirm": "ein sicheres Passwort",
+        "privacy": "y"})
+    assert r.status_code == 400 and "scripts" in r.get_data(as_text=True)
