@@ -146,6 +146,7 @@ def register(w: World, org: Org) -> None:
     with w.db.session() as s:
         user = organisations.register(s, w.config.secret_key, w.config.base_url, org_name=org.name, kind=org.kind,
                                       email=email, name=name, password=w.passwords[key])
+        assert user is not None, f"the demo's {org.name} exists already"
         w.users[key], w.orgs[key] = user.id, user.memberships[0].organisation_id
         token = accounts.confirmation_token(w.config.secret_key, user)
     w.settle()

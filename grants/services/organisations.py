@@ -42,8 +42,9 @@ def normalise_iban(value: str) -> tuple[str, str | None]:
 
 
 def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: str, email: str, name: str,
-             password: str, locale: str = "de") -> User:
-    """A new organisation and its first user, who must confirm the e-mail address."""
+             password: str, locale: str = "de") -> User | None:
+    """A new organisation and its first user, who must confirm the e-mail address. None when
+    nothing was created (the address has an account, the name is taken): the mailbox is told."""
     org_name = " ".join(org_name.split())
     if not org_name:
         raise Invalid("Bitte geben Sie den Namen Ihrer Organisation an.")
@@ -53,14 +54,36 @@ def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: st
         kind_ = OrgKind(kind)
     except ValueError:
         raise Invalid("Bitte wählen Sie die Art Ihrer Organisation.") from None
+    email = accounts.normalise_email(email)
+    check_password(password)
+    system = Actor.system("registration")
+    # The page answers the same whatever exists: whether an address has an account or a name is
+    # taken is told only to the mailbox, which the person registering must own (no enumeration).
+    existing = db.scalar(select(User).where(User.email == email))
+    invited = existing is not None and existing.password_hash is None and existing.role == "applicant"
+    if existing is not None and not invited:
+        _tell_mailbox(db, email, "account", org_name, base_url)
+        return None
     if db.scalar(select(Organisation.id).where(Organisation.name == org_name)) is not None:
-        raise Conflict("Eine Organisation mit diesem Namen ist schon registriert. Bitten Sie dort um eine Einladung.")
+        _tell_mailbox(db, email, "name", org_name, base_url)
+        return None
     org = Organisation(name=org_name, kind=kind_)
     db.add(org)
     db.flush()
-    system = Actor.system("registration")
-    user = accounts.create_user(db, system, email, "applicant", password, name=name.strip(), org_name=org_name,
-                                confirmed=False, locale=locale)
+    if existing is not None:
+        # invited by another organisation and never joined: the address founds its own instead. The
+        # invitation it did not take ends (the portal acts for one organisation per account).
+        user = existing
+        user.name, user.locale = " ".join(name.split())[:200] or user.name, locale
+        user.password_hash = hash_password(password)
+        for pending in db.scalars(select(Membership).where(Membership.user_id == user.id)):
+            audit.record(db, system, "invitation_superseded", obj=user,
+                         data={"organisation_id": pending.organisation_id})
+            db.delete(pending)
+        db.add(Membership(user_id=user.id, organisation_id=org.id, manager=True))
+    else:
+        user = accounts.create_user(db, system, email, "applicant", password, name=name.strip(), org_name=org_name,
+                                    confirmed=False, locale=locale)
     audit.record(db, system, "organisation_registered", obj=org, data={"kind": kind_.value, "email": user.email})
     token = accounts.confirmation_token(secret, user)
     messenger.send(db, key=f"confirm:{user.id}", to=user.email, template="confirm_email", user_id=user.id,
@@ -69,6 +92,21 @@ def register(db: Session, secret: str, base_url: str, *, org_name: str, kind: st
                          "registriert. Bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link (7 Tage gültig):\n\n"
                          f"{base_url}/bestaetigen/{token}\n\nStadt Osnabrück – Fachdienst Integration"))
     return user
+
+
+def _tell_mailbox(db: Session, email: str, why: str, org_name: str, base_url: str) -> None:
+    """A registration that creates nothing: the mailbox learns why, the page does not."""
+    reason = ("für diese E-Mail-Adresse gibt es schon ein Konto im Antragsportal. Bitte melden Sie sich an; "
+              f"wenn Sie Ihr Passwort nicht mehr wissen: {base_url}/passwort/vergessen" if why == "account" else
+              f"eine Organisation mit dem Namen „{org_name}“ ist schon registriert. Wenn Sie dazugehören, bitten Sie "
+              "die Verantwortlichen dort um eine Einladung; sonst registrieren Sie sich bitte mit dem vollständigen "
+              "Namen Ihrer Organisation laut Register.")
+    messenger.send(db, key=f"register-refused:{email}:{why}:{clock.now().isoformat()}", to=email,
+                   template="registration_refused",
+                   subject="Ihre Registrierung im Antragsportal – Dein Quartier und du",
+                   body=(f"Guten Tag,\n\nSie (oder jemand mit Ihrer Adresse) wollten eine Organisation registrieren. "
+                         f"Wir haben nichts angelegt: {reason}\n\nWaren Sie das nicht, können Sie diese Nachricht "
+                         "ignorieren.\n\nStadt Osnabrück – Fachdienst Integration"))
 
 
 def _check_name(name: str) -> None:
@@ -216,8 +254,19 @@ def set_signatories(db: Session, actor: Actor, org_id: int, people: list[tuple[s
 def invite(db: Session, actor: Actor, org_id: int, email: str, secret: str, base_url: str) -> User:
     org = _org_for(db, actor, org_id, manage=True)
     email = accounts.normalise_email(email)
-    if db.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("Für diese E-Mail-Adresse gibt es schon ein Konto.")
+    existing = db.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        # the manager sees the same as for a new address: whether it has an account (staff, another
+        # organisation) is the mailbox's business, which is told what to do
+        messenger.send(db, key=f"invite-existing:{org.id}:{existing.id}", to=email, template="invite_existing",
+                       subject=f"Einladung: {org.name} – Dein Quartier und du",
+                       body=(f"Guten Tag,\n\n{actor.label} möchte Sie zu {org.name} im Antragsportal einladen. Für "
+                             "Ihre Adresse gibt es schon ein Konto; eine Einladung kann es nicht mit einer weiteren "
+                             "Organisation verbinden. Wenn Sie für {org.name} Anträge stellen möchten, bitten Sie "
+                             "den Fachdienst Integration, Ihr Konto zuzuordnen, oder lassen Sie eine andere Adresse "
+                             "einladen.\n\nStadt Osnabrück – Fachdienst Integration").replace("{org.name}", org.name))
+        audit.record(db, actor, "user_invited", obj=org, data={"organisation": org.name, "existing": True})
+        return existing
     user = User(email=email, name=email.split("@")[0], role="applicant", password_hash=None)
     db.add(user)
     db.flush()

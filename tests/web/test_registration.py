@@ -232,3 +232,54 @@ def test_a_look_alike_or_a_link_is_no_organisation_name(app, world, db):
         "email": "karin@evil.example", "password": "ein sicheres Passwort", "confirm": "ein sicheres Passwort",
         "privacy": "y"})
     assert r.status_code == 400 and "scripts" in r.get_data(as_text=True)
+
+
+def _try_register(client, org_name, email):
+    page = client.get("/registrieren").get_data(as_text=True)
+    return client.post("/registrieren", data={
+        "csrf_token": csrf(page), "org_name": org_name, "kind": "association", "name": "Karin Meyer",
+        "email": email, "password": "ein sicheres Passwort", "confirm": "ein sicheres Passwort", "privacy": "y"})
+
+
+def test_registration_and_invitation_do_not_tell_who_has_an_account(app, world, db):
+    from grants.models import Membership, Organisation, User
+
+    client = app.test_client()
+    fresh = _try_register(client, "Neuer Verein e.V.", "neu@verein.example")
+    taken_address = _try_register(client, "Noch ein Verein e.V.", "staff@test.example")
+    taken_name = _try_register(client, "Verein A e.V.", "fremd@verein.example")
+    pages = [r.get_data(as_text=True) for r in (fresh, taken_address, taken_name)]
+    assert {r.status_code for r in (fresh, taken_address, taken_name)} == {200}
+    assert all("schon" not in p and "Verein A" not in p for p in pages[1:])
+    with db.session() as s:
+        assert s.scalar(select(Organisation.id).where(Organisation.name == "Noch ein Verein e.V.")) is None
+        told = {m.recipient: m.body for m in s.scalars(select(Message).where(Message.template == "registration_refused"))}
+        assert "schon ein Konto" in told["staff@test.example"] and "schon registriert" in told["fremd@verein.example"]
+    manager = app.test_client()
+    login(manager, "applicant_a@test.example")
+    page = manager.get("/antrag/organisation/").get_data(as_text=True)
+    r = manager.post("/antrag/organisation/einladen", data={"csrf_token": csrf(page), "i-email": "staff@test.example"},
+                     follow_redirects=True)
+    assert "Die Einladung ist verschickt." in r.get_data(as_text=True) and "schon ein Konto" not in r.get_data(as_text=True)
+    with db.session() as s:
+        staff_id = s.scalar(select(User.id).where(User.email == "staff@test.example"))
+        assert s.scalar(select(Membership.id).where(Membership.user_id == staff_id)) is None
+
+
+def test_an_invited_address_can_still_found_its_own_organisation(app, world, db):
+    from grants.models import Membership, User
+
+    manager = app.test_client()
+    login(manager, "applicant_a@test.example")
+    page = manager.get("/antrag/organisation/").get_data(as_text=True)
+    manager.post("/antrag/organisation/einladen", data={"csrf_token": csrf(page), "i-email": "karin@b.example"})
+    r = _try_register(app.test_client(), "Karins Nachbarschaftstreff", "karin@b.example")
+    assert r.status_code == 200
+    client = app.test_client()
+    client.get(_mail_link(db, "karin@b.example", "/bestaetigen"))
+    assert login(client, "karin@b.example", "ein sicheres Passwort").headers["Location"].endswith("/antrag/")
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.email == "karin@b.example"))
+        managed = s.scalars(select(Membership.manager).where(Membership.user_id == user.id)
+                            .order_by(Membership.id)).all()
+        assert managed == [True]             # the manager of her own; the invitation she never took ended
