@@ -91,22 +91,26 @@ def db(config):
     database.dispose()
 
 
+def empty_pg_url() -> str:
+    """The test PostgreSQL with an empty schema (the test is skipped where there is none)."""
+    from grants.db import make_engine
+
+    url = os.environ.get("GRANTS_TEST_PG_URL")
+    if not url:
+        pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def race_db(request, tmp_path):
     """A migrated database for tests that race: a SQLite file, and a PostgreSQL schema made anew."""
-    from grants.db import make_engine
     from grants.migrate import upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        url = os.environ.get("GRANTS_TEST_PG_URL")
-        if not url:
-            pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        engine.dispose()
+    url = f"sqlite:///{tmp_path / 'race.db'}" if request.param == "sqlite" else empty_pg_url()
     upgrade(url)
     database = Database(url)
     yield database

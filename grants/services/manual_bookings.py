@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from grants import clock
 from grants.domain.money import fmt_plain
 from grants.domain.roles import Perm
-from grants.models import Fund, LedgerEntry, ManualBooking
+from grants.models import Fund, LedgerEntry, ManualBooking, User
 from grants.services import audit, ledger
 from grants.services import fund as fund_service
 from grants.services.actor import Actor
@@ -159,5 +159,8 @@ def set_four_eyes_from(db: Session, actor: Actor, fund_id: int, amount: Decimal)
     return fund
 
 
-def pending(db: Session) -> list[ManualBooking]:
-    return list(db.scalars(select(ManualBooking).where(ManualBooking.state == "pending").order_by(ManualBooking.id)))
+def pending(db: Session) -> list[tuple[ManualBooking, str | None]]:
+    """Bookings waiting for a second person, each with the address of whoever entered it."""
+    return [(b, email) for b, email in db.execute(
+        select(ManualBooking, User.email).outerjoin(User, User.id == ManualBooking.proposed_by_id)
+        .where(ManualBooking.state == "pending").order_by(ManualBooking.id))]

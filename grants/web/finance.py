@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from grants import clock
 from grants.domain.roles import Perm
-from grants.models import Application, FlowJob, LedgerEntry, ManualBooking, Payout, PayoutRun, User
+from grants.models import Application, FlowJob, LedgerEntry, Payout, PayoutRun, User
 from grants.services import bank_queue, ledger, ledger_export, manual_bookings, organisations, payouts, statements
 from grants.services import fund as fund_service
 from grants.services.errors import ServiceError
@@ -101,8 +101,7 @@ def donations():
         rows = s.scalars(select(LedgerEntry).where(LedgerEntry.fund_id == fund.id, LedgerEntry.kind == "donation")
                          .order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc()).limit(200)).all()
         reversed_ids = set(s.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.is_not(None))))
-        pending = s.execute(select(ManualBooking, User.email).outerjoin(User, User.id == ManualBooking.proposed_by_id)
-                            .where(ManualBooking.state == "pending").order_by(ManualBooking.id)).all()
+        pending = manual_bookings.pending(s)
     return render_template("finance/donations.html", rows=rows, reversed_ids=reversed_ids, form=form,
                            waiting=pending, decide=DecideBookingForm(), me=g.user.id, new_key=lambda: secrets.token_hex(16))
 

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from grants.db import make_engine
 from grants.migrate import current_heads, downgrade, script_heads, upgrade
 from grants.models import Base
+from tests.conftest import empty_pg_url
 
 
 def _urls(tmp_path):
@@ -25,14 +26,7 @@ def _urls(tmp_path):
 def empty_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'm.db'}"
-    pg = os.environ.get("GRANTS_TEST_PG_URL")
-    if not pg:
-        pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
-    engine = make_engine(pg)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
-    return pg
+    return empty_pg_url()
 
 
 def test_chain_up_down_up(empty_url):

@@ -3,7 +3,6 @@ the reference reader (tests/camt_reference.py) reads and refuses what it refuses
 through the reading process books the same as one without it, on SQLite and PostgreSQL."""
 
 import io
-import os
 import re
 import zipfile
 from datetime import date
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 from grants.banking import camt
 from grants.banking.camt import StatementError
 from grants.banking.camt_entries import Memo, entry
-from grants.db import Database, make_engine
+from grants.db import Database
 from grants.domain.money import to_cents
 from grants.migrate import upgrade
 from grants.models import BankEntry, BankStatement, LedgerEntry
@@ -25,6 +24,7 @@ from grants.services import statements
 from grants.services.actor import Actor
 from tests import camt_reference
 from tests.camt_builder import N, T, statement
+from tests.conftest import empty_pg_url
 from tests.services.test_fund import HOSTILE, SAMPLE
 
 FUND_IBAN = "DE89370400440532013000"
@@ -222,13 +222,7 @@ def test_zip_through_the_reading_process(db, world, tmp_path):
 
 @pytest.fixture
 def pg_db():
-    url = os.environ.get("GRANTS_TEST_PG_URL")
-    if not url:
-        pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
+    url = empty_pg_url()
     upgrade(url)
     database = Database(url)
     yield database

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from grants.config import load_config
-from grants.db import Database, make_engine
+from grants.db import Database
 from grants.migrate import upgrade
 from grants.models import Application
+from tests.conftest import empty_pg_url
 from tests.factories import build_world, granted_case
 from tests.web.helpers import csrf, login
 
@@ -24,13 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture
 def pg(tmp_path, monkeypatch):
-    url = os.environ.get("GRANTS_TEST_PG_URL")
-    if not url:
-        pytest.skip("no PostgreSQL for tests (scripts/test.sh starts one when Debian's package is there)")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
+    url = empty_pg_url()
     upgrade(url)
     monkeypatch.setenv("GRANTS_HOME", str(tmp_path))
     monkeypatch.setenv("GRANTS_SECRET_KEY", "test-secret")
